@@ -1,0 +1,152 @@
+// watchd's entry point: options, config, the loop, the supervisor, systemd notifications, signals.
+#include <cstdio>
+#include <memory>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+
+#include "config/load.h"
+#include "daemon/options.h"
+#include "event/loop.h"
+#include "supervisor/supervisor.h"
+#include "sys/log.h"
+#include "watchd_config.h"
+
+using namespace watchd;
+
+namespace {
+
+// Loads the config and applies command-line overrides; logs every diagnostic on failure.
+std::optional<model::Config> load_config(const daemon::Options &o, bool to_log) {
+    auto r = config::load(o.config);
+    if (!r.ok()) {
+        for (const auto &d : r.diagnostics) {
+            if (to_log) sys::log::daemon(LOG_ERR, d.to_string());
+            else std::fprintf(stderr, "%s\n", d.to_string().c_str());
+        }
+        return std::nullopt;
+    }
+    if (!o.http.empty()) r.config->http_listen = o.http;
+    if (!o.udp.empty()) r.config->udp_listen = o.udp;
+    return std::move(r.config);
+}
+
+int check_config(const std::string &path) {
+    auto r = config::load(path);
+    for (const auto &d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    if (!r.ok()) {
+        std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), r.diagnostics.size(),
+                     r.diagnostics.size() == 1 ? "" : "s");
+        return 1;
+    }
+    std::printf("%s: OK (%zu apps, %zu services, %zu checks)\n", path.c_str(), r.config->apps.size(),
+                r.config->services.size(), r.config->checks.size());
+    return 0;
+}
+
+class Daemon {
+public:
+    explicit Daemon(daemon::Options o) : opts_(std::move(o)) {}
+
+    int run() {
+        auto cfg = load_config(opts_, true);
+        if (!cfg) {
+            sd_notifyf(0, "STATUS=Configuration %s is invalid, see the log", opts_.config.c_str());
+            return 1;
+        }
+        auto loop = event::Loop::create();
+        if (!loop) {
+            sys::log::daemon(LOG_CRIT, loop.error().message());
+            return 1;
+        }
+        loop_ = std::move(*loop);
+        supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_);
+        supervisor_->set_on_change([this] { update_status(); });
+        for (int sig : {SIGTERM, SIGINT}) {
+            auto s = event::SignalSource::create(loop_->get(), sig, [this](const signalfd_siginfo &) { stop(); });
+            if (!s) return fatal(s.error());
+            signals_.push_back(std::move(*s));
+        }
+        auto hup = event::SignalSource::create(loop_->get(), SIGHUP, [this](const signalfd_siginfo &) { reload(); });
+        if (!hup) return fatal(hup.error());
+        signals_.push_back(std::move(*hup));
+        loop_->enable_watchdog();
+
+        supervisor_->apply(*cfg);
+        sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " +
+                                       std::to_string(cfg->apps.size()) + " apps");
+        sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());
+        int r = loop_->run();
+        sys::log::daemon(LOG_INFO, "watchd stopped");
+        return r;
+    }
+
+private:
+    int fatal(const base::Error &e) {
+        sys::log::daemon(LOG_CRIT, e.message());
+        return 1;
+    }
+
+    void update_status() {
+        if (stopping_) return;
+        std::string s = supervisor_->summary();
+        if (s == last_status_) return;
+        last_status_ = s;
+        sd_notifyf(0, "STATUS=%s", s.c_str());
+    }
+
+    void stop() {
+        if (stopping_) {
+            sys::log::daemon(LOG_NOTICE, "already stopping, waiting for apps to exit");
+            return;
+        }
+        stopping_ = true;
+        sd_notify(0, "STOPPING=1\nSTATUS=Stopping apps");
+        sys::log::daemon(LOG_INFO, "stopping all apps");
+        supervisor_->shutdown([this] { loop_->exit(0); });
+    }
+
+    void reload() {
+        if (stopping_) return;
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
+                   static_cast<unsigned long long>(base::now_monotonic()), opts_.config.c_str());
+        sys::log::daemon(LOG_INFO, "reloading " + opts_.config);
+        if (auto cfg = load_config(opts_, true)) {
+            supervisor_->apply(*cfg);
+            sys::log::daemon(LOG_INFO, "reloaded " + opts_.config + ": " + std::to_string(cfg->apps.size()) + " apps");
+        } else {
+            sys::log::daemon(LOG_ERR, "reload of " + opts_.config +
+                                          " failed: keeping the running configuration, ignoring");
+        }
+        last_status_.clear();
+        sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());
+    }
+
+    daemon::Options opts_;
+    std::unique_ptr<event::Loop> loop_;
+    std::unique_ptr<supervisor::Supervisor> supervisor_; // after loop_: its sources die first
+    std::vector<std::unique_ptr<event::SignalSource>> signals_;
+    std::string last_status_;
+    bool stopping_ = false;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+    std::string error;
+    auto opts = daemon::parse_options(argc, argv, error);
+    if (!opts) {
+        std::fprintf(stderr, "watchd: %s\n", error.c_str());
+        return 2;
+    }
+    if (opts->help) {
+        daemon::print_help(argv[0]);
+        return 0;
+    }
+    if (opts->version) {
+        std::printf("watchd %s\n", WATCHD_VERSION);
+        return 0;
+    }
+    if (opts->check_config) return check_config(*opts->check_config);
+    sys::log::init(opts->log_target, opts->log_level, opts->log_filter);
+    return Daemon(std::move(*opts)).run();
+}

@@ -1,0 +1,96 @@
+// sd-event source wrappers. Callbacks are noexcept trampolines: an escaping exception is a bug, logged, ignored.
+#include "event/source.h"
+
+#include <cstdio>
+#include <exception>
+
+namespace watchd::event {
+
+namespace {
+template <class F> int guarded(const char *what, F &&f) noexcept {
+    try {
+        f();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "<3>watchd: BUG: exception in %s callback: %s, ignoring\n", what, e.what());
+    } catch (...) {
+        std::fprintf(stderr, "<3>watchd: BUG: unknown exception in %s callback, ignoring\n", what);
+    }
+    return 0; // never disable a source or end the loop because of a callback
+}
+} // namespace
+
+base::Result<std::unique_ptr<IoSource>> IoSource::create(sd_event *e, int fd, std::uint32_t events, Callback cb) {
+    std::unique_ptr<IoSource> s(new IoSource());
+    s->cb_ = std::move(cb);
+    sd_event_source *raw = nullptr;
+    int r = sd_event_add_io(e, &raw, fd, events, &IoSource::dispatch, s.get());
+    if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_io"));
+    s->src_.reset(raw);
+    return s;
+}
+
+int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) noexcept {
+    auto *self = static_cast<IoSource *>(ud);
+    return guarded("io", [&] { self->cb_(revents); });
+}
+
+base::Result<std::unique_ptr<Timer>> Timer::create(sd_event *e, Callback cb) {
+    std::unique_ptr<Timer> t(new Timer());
+    t->cb_ = std::move(cb);
+    sd_event_source *raw = nullptr;
+    int r = sd_event_add_time(e, &raw, CLOCK_MONOTONIC, UINT64_MAX, 0, &Timer::dispatch, t.get());
+    if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_time"));
+    t->src_.reset(raw);
+    sd_event_source_set_enabled(raw, SD_EVENT_OFF);
+    return t;
+}
+
+void Timer::arm(base::Usec at) {
+    sd_event_source_set_time(src_.get(), at);
+    sd_event_source_set_enabled(src_.get(), SD_EVENT_ONESHOT);
+}
+
+void Timer::cancel() { sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF); }
+
+bool Timer::armed() const {
+    int enabled = SD_EVENT_OFF;
+    sd_event_source_get_enabled(src_.get(), &enabled);
+    return enabled != SD_EVENT_OFF;
+}
+
+int Timer::dispatch(sd_event_source *, std::uint64_t, void *ud) noexcept {
+    auto *self = static_cast<Timer *>(ud);
+    return guarded("timer", [&] { self->cb_(); });
+}
+
+base::Result<std::unique_ptr<ChildSource>> ChildSource::create(sd_event *e, int pidfd, Callback cb) {
+    std::unique_ptr<ChildSource> c(new ChildSource());
+    c->cb_ = std::move(cb);
+    sd_event_source *raw = nullptr;
+    int r = sd_event_add_child_pidfd(e, &raw, pidfd, WEXITED, &ChildSource::dispatch, c.get());
+    if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_child_pidfd"));
+    c->src_.reset(raw);
+    return c;
+}
+
+int ChildSource::dispatch(sd_event_source *, const siginfo_t *si, void *ud) noexcept {
+    auto *self = static_cast<ChildSource *>(ud);
+    return guarded("child", [&] { self->cb_(*si); });
+}
+
+base::Result<std::unique_ptr<SignalSource>> SignalSource::create(sd_event *e, int sig, Callback cb) {
+    std::unique_ptr<SignalSource> s(new SignalSource());
+    s->cb_ = std::move(cb);
+    sd_event_source *raw = nullptr;
+    int r = sd_event_add_signal(e, &raw, sig, &SignalSource::dispatch, s.get());
+    if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_signal"));
+    s->src_.reset(raw);
+    return s;
+}
+
+int SignalSource::dispatch(sd_event_source *, const signalfd_siginfo *si, void *ud) noexcept {
+    auto *self = static_cast<SignalSource *>(ud);
+    return guarded("signal", [&] { self->cb_(*si); });
+}
+
+} // namespace watchd::event

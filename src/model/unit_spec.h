@@ -1,0 +1,130 @@
+// Immutable, validated configuration: what config::load() produces and the supervisor consumes.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+
+namespace watchd::model {
+
+using base::Usec;
+
+// patrol's keepalive modes, with patrol's numbers.
+enum class KeepAlive : int {
+    Patrol = 1,  // watchd spawns the app and watches it through a pidfd
+    PidFile = 2, // the app daemonizes and writes its PID to pid-path; watchd watches that PID through a pidfd
+    Http = 3,    // the app must ping the HTTP API at least every ping-timeout
+    Udp = 4,     // the app must ping the UDP API at least every ping-timeout
+};
+
+// Restart backoff and start limit (systemd's RestartSec/StartLimitBurst in spirit).
+struct RestartPolicy {
+    Usec backoff_initial = 100 * base::kUsecPerMsec; // delay before the 2nd quick restart; 0 = never delay
+    Usec backoff_max = 30 * base::kUsecPerSec;       // the delay doubles up to this
+    Usec backoff_reset = 10 * base::kUsecPerSec;     // a run at least this long resets the backoff
+    unsigned start_limit_burst = 10;                 // this many starts within the interval → failed; 0 = no limit
+    Usec start_limit_interval = 60 * base::kUsecPerSec;
+    bool operator==(const RestartPolicy &) const = default;
+};
+
+// Key/value data: key → the value as compact JSON text (the model carries no JSON library).
+using KeyValue = std::map<std::string, std::string>;
+
+struct AppSpec {
+    std::string id;                 // the config key (hostname label), lower-cased
+    std::string name;               // display name, < 256 bytes
+    KeepAlive keepalive = KeepAlive::Patrol;
+    std::string working_directory;  // absolute, with "~/" already expanded
+    std::string binary;             // clean relative path under working_directory (or absolute)
+    std::vector<std::string> args;  // appended after argv[0]; argv[0] is working_directory/binary, as in patrol
+    std::vector<std::string> env;   // "KEY=value"; later duplicates win
+    bool env_parent = false;        // start from watchd's own environment
+    std::string log_directory;      // relative to working_directory; empty → stdout/stderr go to the journal
+    bool std_merge = false;         // one .stdmerge.log instead of .stdout.log + .stderr.log
+    std::string pid_path;           // relative to working_directory; required for pidfile mode
+    bool pid_verify = false;        // pidfile mode: the PID's /proc/<pid>/exe or argv[0] must match binary
+    Usec execute_timeout = 0;       // kill the app after it ran this long; 0 = never
+    bool disabled = false;
+    KeyValue keyvalue;
+    bool keyvalue_clear = false;    // clear key/value when a new instance starts
+    std::string secret;             // <= 128 bytes; never logged
+    std::string user;               // run as this user (name or uid); empty = watchd's user
+    std::string group;              // run as this group; empty = the user's primary group
+    int stop_signal = SIGTERM;
+    Usec stop_timeout = 10 * base::kUsecPerSec; // then SIGKILL
+    RestartPolicy restart;
+    bool operator==(const AppSpec &) const = default;
+
+    std::string exec_path() const; // working_directory + "/" + binary, cleaned
+    std::string pid_file() const;  // working_directory + "/" + pid_path, cleaned; empty when no pid_path
+};
+
+// patrol's service (a systemd unit in watchd). Parsed and validated now; run by the services issue.
+struct ServiceSpec {
+    std::string id;
+    std::string name;
+    std::string unit;               // "ssh" → "ssh.service"
+    int management = 0;             // 1 = service, 2 = init.d, 0 = per-action values below
+    int management_start = 0, management_status = 0, management_stop = 0, management_restart = 0;
+    std::string start_parameter, status_parameter, stop_parameter, restart_parameter;
+    std::vector<std::uint8_t> ignore_exit_codes;
+    bool ignore_exit_codes_all = false; // patrol's ignore-exit-codes semantics where documented
+    bool disabled = false;
+    KeyValue keyvalue;
+    bool keyvalue_clear = false;
+    std::string secret;
+    bool operator==(const ServiceSpec &) const = default;
+};
+
+// gossm's server (a check in watchd). Parsed and validated now; run by the checks issue.
+struct CheckSpec {
+    std::string id;                 // derived from name: lower-case hostname label, unique
+    std::string name;
+    std::string address;            // gossm ipAddress (IP or host name)
+    std::uint16_t port = 0;
+    std::string protocol;           // "tcp" | "udp"
+    Usec interval = 15 * base::kUsecPerSec;
+    Usec timeout = 5 * base::kUsecPerSec;
+    bool operator==(const CheckSpec &) const = default;
+};
+
+// One notifier of gossm's settings.notifications; kind-specific fields as strings.
+struct NotifierSpec {
+    std::string kind;               // email | telegram | slack | pushover | webhook | sms
+    std::map<std::string, std::string> fields; // e.g. smtp, port, username, password, from; botToken, chatId...
+    std::vector<std::string> to;    // email recipients
+    bool operator==(const NotifierSpec &) const = default;
+};
+
+struct MonitorSettings {
+    Usec check_interval = 15 * base::kUsecPerSec;
+    Usec timeout = 5 * base::kUsecPerSec;
+    unsigned max_connections = 50;
+    unsigned exponential_backoff_seconds = 5;
+    bool operator==(const MonitorSettings &) const = default;
+};
+
+struct Config {
+    std::vector<AppSpec> apps;          // sorted by id
+    std::vector<ServiceSpec> services;  // sorted by id
+    std::vector<CheckSpec> checks;      // in config order
+    std::vector<NotifierSpec> notifiers;
+    MonitorSettings monitor;
+    Usec tick_every = 15 * base::kUsecPerSec;   // patrol: 5..120 s, default 15
+    unsigned history = 100;                     // patrol: 5..1000, default 100
+    std::string json_timestamp;                 // Go layout; empty = Go's time.String() layout
+    Usec ping_timeout = 30 * base::kUsecPerSec; // patrol: 5..180 s, default 30
+    std::vector<std::string> listen_http;       // advertised to apps (WATCHD_HTTP / PATROL_HTTP)
+    std::vector<std::string> listen_udp;        // advertised to apps (WATCHD_UDP / PATROL_UDP)
+    std::vector<std::string> http_listen;       // addresses the HTTP API binds (http.listen); default 127.0.0.1:8421
+    std::vector<std::string> udp_listen;        // addresses the UDP API binds (udp.listen); default 127.0.0.1:8421
+
+    const AppSpec *find_app(const std::string &id) const;
+};
+
+} // namespace watchd::model
