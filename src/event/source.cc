@@ -29,6 +29,8 @@ base::Result<std::unique_ptr<IoSource>> IoSource::create(sd_event *e, int fd, st
     return s;
 }
 
+void IoSource::disable() { sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF); }
+
 int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) noexcept {
     auto *self = static_cast<IoSource *>(ud);
     return guarded("io", [&] { self->cb_(revents); });

@@ -23,6 +23,8 @@ public:
     using Callback = std::function<void(std::uint32_t revents)>;
     static base::Result<std::unique_ptr<IoSource>> create(sd_event *e, int fd, std::uint32_t events, Callback cb);
     IoSource(const IoSource &) = delete;
+    // Stops dispatching; safe from inside the callback (destroying the source there is not).
+    void disable();
     IoSource &operator=(const IoSource &) = delete;
 
 private:

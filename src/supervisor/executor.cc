@@ -215,7 +215,8 @@ void Supervisor::watch_pid(Unit &u, pid_t pid, base::Pidfd fd, bool child) {
     w->fd = std::move(fd);
     WatchedProcess *raw = w.get();
     auto finish = [this, &u, raw](mdl::ev::ProcessExited e) {
-        // Retire the watch first: its callback is running right now.
+        // Retire the watch first: its callback is running right now (freed on the next iteration).
+        if (raw->io_source) raw->io_source->disable();
         auto it = std::find_if(u.rt.processes.begin(), u.rt.processes.end(),
                                [&](const auto &p) { return p.get() == raw; });
         if (it != u.rt.processes.end()) {
@@ -317,7 +318,7 @@ void Supervisor::on_output(OutputReader &r) {
             if (!r.partial.empty()) sys::log::app_line(r.app_id, r.pid, r.instance, r.priority, r.partial);
             r.partial.clear();
             r.done = true;
-            if (r.source) r.source.reset();
+            if (r.source) r.source->disable(); // freed with the reader, after this callback returns
             return;
         }
         r.partial.append(buf, static_cast<size_t>(n));

@@ -1,0 +1,413 @@
+// The supervisor against real processes on a real sd-event loop: restarts, pid files, pings, stop, reload.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event/loop.h"
+#include "supervisor/supervisor.h"
+#include "sys/log.h"
+
+namespace watchd::supervisor {
+namespace {
+
+namespace fs = std::filesystem;
+using base::kUsecPerMsec;
+using base::kUsecPerSec;
+using model::UnitState;
+
+std::string slurp(const fs::path &p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Running (not a zombie waiting for a reaper).
+bool alive(pid_t pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::string st = slurp("/proc/" + std::to_string(pid) + "/stat");
+    auto close = st.rfind(')');
+    return close != std::string::npos && close + 2 < st.size() && st[close + 2] != 'Z';
+}
+
+// Live (non-zombie) members of a process group.
+int live_group_members(pid_t pgid) {
+    int n = 0;
+    for (auto &e : fs::directory_iterator("/proc")) {
+        const std::string name = e.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (getpgid(std::stoi(name)) == pgid && alive(std::stoi(name))) ++n;
+    }
+    return n;
+}
+
+std::vector<std::string> cmdline(pid_t pid) {
+    std::string raw = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < raw.size();) {
+        size_t z = raw.find('\0', i);
+        if (z == std::string::npos) z = raw.size();
+        out.push_back(raw.substr(i, z - i));
+        i = z + 1;
+    }
+    return out;
+}
+
+class SupervisorTest : public ::testing::Test {
+protected:
+    std::unique_ptr<event::Loop> loop;
+    std::unique_ptr<Supervisor> sup;
+    fs::path dir;
+
+    void SetUp() override {
+        sys::log::init(sys::log::Target::Stderr, 7, "");
+        auto l = event::Loop::create();
+        ASSERT_TRUE(l);
+        loop = std::move(*l);
+        sup = std::make_unique<Supervisor>(*loop);
+        char tmpl[] = "/tmp/watchd-sup-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir = tmpl;
+    }
+
+    void TearDown() override {
+        if (sup) {
+            bool done = false;
+            sup->shutdown([&] { done = true; });
+            run_until([&] { return done; }, 15 * kUsecPerSec);
+            EXPECT_TRUE(done) << "shutdown did not finish";
+        }
+        sup.reset();
+        fs::remove_all(dir);
+    }
+
+    // Runs the loop until pred() holds or the timeout passes; returns pred().
+    bool run_until(const std::function<bool()> &pred, base::Usec timeout) {
+        const base::Usec end = base::now_monotonic() + timeout;
+        while (!pred()) {
+            if (base::now_monotonic() >= end) return false;
+            sd_event_run(loop->get(), 20 * kUsecPerMsec);
+        }
+        return true;
+    }
+
+    model::AppSpec shell_app(const std::string &id, const std::string &script) {
+        model::AppSpec a;
+        a.id = id;
+        a.name = id;
+        a.working_directory = dir.string();
+        a.binary = "/bin/sh";
+        a.args = {"-c", script};
+        a.stop_timeout = 2 * kUsecPerSec;
+        a.restart.backoff_initial = 0;
+        a.restart.start_limit_burst = 0;
+        return a;
+    }
+
+    model::Config config(std::vector<model::AppSpec> apps) {
+        model::Config c;
+        c.apps = std::move(apps);
+        std::sort(c.apps.begin(), c.apps.end(), [](auto &a, auto &b) { return a.id < b.id; });
+        c.listen_http = {"127.0.0.1:8421"};
+        c.listen_udp = {"127.0.0.1:8421"};
+        return c;
+    }
+
+    const model::AppStatus &status(const std::string &id) { return sup->app(id)->status; }
+};
+
+TEST_F(SupervisorTest, KilledAppIsRestartedWithHistory) {
+    sup->apply(config({shell_app("web", "exec sleep 100")}));
+    ASSERT_TRUE(run_until([&] { return status("web").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t first = status("web").pid;
+    const std::string inst = status("web").instance_id;
+    ASSERT_TRUE(alive(first));
+    ::kill(first, SIGKILL);
+    ASSERT_TRUE(run_until([&] { return status("web").state == UnitState::Running && status("web").pid != first; },
+                          5 * kUsecPerSec));
+    EXPECT_TRUE(alive(status("web").pid));
+    EXPECT_NE(status("web").instance_id, inst);
+    ASSERT_EQ(status("web").history.size(), 1u);
+    EXPECT_EQ(status("web").history[0].signal, SIGKILL);
+    EXPECT_EQ(status("web").history[0].pid, first);
+    EXPECT_EQ(status("web").restarts, 1u);
+}
+
+TEST_F(SupervisorTest, ExitCodeRecordedAndCrashLoopHitsStartLimit) {
+    auto a = shell_app("crash", "exit 7");
+    a.restart.start_limit_burst = 4;
+    a.restart.start_limit_interval = 60 * kUsecPerSec;
+    auto b = shell_app("steady", "exec sleep 100");
+    sup->apply(config({a, b}));
+    ASSERT_TRUE(run_until([&] { return status("crash").state == UnitState::Failed; }, 5 * kUsecPerSec));
+    EXPECT_EQ(status("crash").history.size(), 4u);
+    EXPECT_EQ(status("crash").history.back().exit_code, 7);
+    EXPECT_EQ(status("steady").state, UnitState::Running); // others keep running
+    // an operator's enable starts it again
+    ASSERT_TRUE(sup->toggle("crash", model::Toggle::Enable));
+    EXPECT_TRUE(run_until([&] { return status("crash").history.size() > 4; }, 5 * kUsecPerSec));
+}
+
+TEST_F(SupervisorTest, EnvironmentArgsAndWorkingDirectory) {
+    auto a = shell_app("envy", "echo \"$0|$1|$(pwd)|$WATCHD_ID|$PATROL_ID|$WATCHD_KEEPALIVE|$WATCHD_HTTP|"
+                               "$PATROL_UDP|$WATCHD_SECRET|$FOO|$HOME\" > out.txt; exec sleep 100");
+    a.args.push_back("first-arg");
+    a.env = {"FOO=1", "FOO=2"};
+    a.secret = "s3cret";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return fs::exists(dir / "out.txt") && !slurp(dir / "out.txt").empty(); },
+                          5 * kUsecPerSec));
+    // $0 of sh -c is the first arg after the script; patrol puts the full binary path in argv[0].
+    EXPECT_EQ(slurp(dir / "out.txt"), "first-arg||" + dir.string() +
+                                          "|envy|envy|1|[\"127.0.0.1:8421\"]|[\"127.0.0.1:8421\"]|s3cret|2|\n");
+}
+
+TEST_F(SupervisorTest, Argv0IsTheFullBinaryPath) {
+    auto a = shell_app("argv", "exec sleep 100");
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("argv").state == UnitState::Running; }, 5 * kUsecPerSec));
+    // Before the exec, /bin/sh ran with argv[0] = "/bin/sh"; check a non-exec'ing app instead.
+    auto b = shell_app("argv2", "sleep 100");
+    sup->apply(config({a, b}));
+    ASSERT_TRUE(run_until([&] { return status("argv2").state == UnitState::Running; }, 5 * kUsecPerSec));
+    // wait for the exec (right after the clone, /proc shows the parent's command line)
+    const pid_t pid = status("argv2").pid;
+    ASSERT_TRUE(run_until([&] { auto c = cmdline(pid); return !c.empty() && c[0] == "/bin/sh"; }, 5 * kUsecPerSec));
+    EXPECT_EQ(cmdline(pid), (std::vector<std::string>{"/bin/sh", "-c", "sleep 100"}));
+}
+
+TEST_F(SupervisorTest, EnvParentPassesWatchdsEnvironment) {
+    ::setenv("WATCHD_TEST_PARENT", "yes", 1);
+    ::setenv("NOTIFY_SOCKET", "/nonexistent", 1); // must not leak into apps
+    sup = std::make_unique<Supervisor>(*loop);   // captures the environment at construction
+    auto a = shell_app("par", "echo \"$WATCHD_TEST_PARENT|${NOTIFY_SOCKET:-none}\" > par.txt; exec sleep 100");
+    a.env_parent = true;
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return !slurp(dir / "par.txt").empty(); }, 5 * kUsecPerSec));
+    EXPECT_EQ(slurp(dir / "par.txt"), "yes|none\n");
+    ::unsetenv("NOTIFY_SOCKET");
+}
+
+TEST_F(SupervisorTest, PidFileModeFollowsTheDaemonChild) {
+    auto a = shell_app("forker", "sleep 100 >/dev/null 2>&1 & echo $! > app.pid");
+    a.keepalive = model::KeepAlive::PidFile;
+    a.pid_path = "app.pid";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("forker").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t daemon = status("forker").pid;
+    EXPECT_EQ(std::stoi(slurp(dir / "app.pid")), daemon);
+    ::kill(daemon, SIGKILL);
+    ASSERT_TRUE(run_until([&] { return status("forker").state == UnitState::Running && status("forker").pid != daemon; },
+                          5 * kUsecPerSec));
+    EXPECT_EQ(std::stoi(slurp(dir / "app.pid")), status("forker").pid);
+    EXPECT_TRUE(alive(status("forker").pid));
+}
+
+TEST_F(SupervisorTest, PidFileModeAdoptsARunningDaemon) {
+    pid_t child = fork();
+    if (child == 0) {
+        execl("/bin/sleep", "sleep", "100", nullptr);
+        _exit(127);
+    }
+    std::ofstream(dir / "app.pid") << child << "\n";
+    auto a = shell_app("adopt", "echo must-not-run > ran.txt");
+    a.keepalive = model::KeepAlive::PidFile;
+    a.pid_path = "app.pid";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("adopt").state == UnitState::Running; }, 5 * kUsecPerSec));
+    EXPECT_EQ(status("adopt").pid, child);
+    EXPECT_FALSE(fs::exists(dir / "ran.txt"));
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+}
+
+TEST_F(SupervisorTest, PidFileGarbageAndForeignPidAreRejected) {
+    auto a = shell_app("garbage", "echo 'not a pid' > app.pid; exec sleep 100");
+    a.keepalive = model::KeepAlive::PidFile;
+    a.pid_path = "app.pid";
+    auto b = shell_app("foreign", "echo 1 > other.pid; exec sleep 100");
+    b.keepalive = model::KeepAlive::PidFile;
+    b.pid_path = "other.pid";
+    auto c = shell_app("verify", "echo $$ > v.pid; exec sleep 100");
+    c.keepalive = model::KeepAlive::PidFile;
+    c.pid_path = "v.pid";
+    c.pid_verify = true; // /bin/sh exec'ed sleep: /proc/<pid>/exe is sleep, not /bin/sh
+    auto ok = shell_app("fine", "exec sleep 100");
+    sup->apply(config({a, b, c, ok}));
+    ASSERT_TRUE(run_until([&] {
+        return status("garbage").last_error.find("does not hold a PID") != std::string::npos &&
+               status("foreign").last_error.find("impossible PID 1") != std::string::npos &&
+               status("verify").last_error.find("not /bin/sh") != std::string::npos;
+    }, 5 * kUsecPerSec)) << status("garbage").last_error << " / " << status("foreign").last_error << " / "
+                         << status("verify").last_error;
+    EXPECT_EQ(status("fine").state, UnitState::Running);
+    EXPECT_NE(status("garbage").state, UnitState::Running);
+}
+
+TEST_F(SupervisorTest, HttpKeepaliveNeedsPings) {
+    model::Config c = config({shell_app("pinger", "exec sleep 100")});
+    c.apps[0].keepalive = model::KeepAlive::Http;
+    c.ping_timeout = 400 * kUsecPerMsec;
+    sup->apply(c);
+    ASSERT_TRUE(run_until([&] { return status("pinger").launcher_pid != 0; }, 2 * kUsecPerSec));
+    const pid_t pid = status("pinger").launcher_pid;
+    EXPECT_EQ(status("pinger").state, UnitState::Starting);
+    // pings keep it running past several timeouts
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_TRUE(sup->heartbeat("pinger", pid));
+        EXPECT_EQ(status("pinger").state, UnitState::Running);
+        run_until([] { return false; }, 200 * kUsecPerMsec);
+    }
+    EXPECT_EQ(status("pinger").launcher_pid, pid);
+    // pings stop: the deadline passes, it is stopped and started anew
+    ASSERT_TRUE(run_until([&] { return status("pinger").launcher_pid != 0 && status("pinger").launcher_pid != pid; },
+                          3 * kUsecPerSec));
+    EXPECT_FALSE(alive(pid));
+    EXPECT_FALSE(sup->heartbeat("nope", 0));
+}
+
+TEST_F(SupervisorTest, PingForPatrolModeIsRefused) {
+    sup->apply(config({shell_app("p", "exec sleep 100")}));
+    auto r = sup->heartbeat("p", 0);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().what.find("does not use an http or udp keepalive"), std::string::npos);
+}
+
+TEST_F(SupervisorTest, ExecuteTimeoutKillsAndRestarts) {
+    auto a = shell_app("slow", "exec sleep 100");
+    a.execute_timeout = 300 * kUsecPerMsec;
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("slow").history.size() >= 2; }, 5 * kUsecPerSec));
+    EXPECT_EQ(status("slow").history[0].signal, SIGTERM);
+}
+
+TEST_F(SupervisorTest, StopEscalatesToSigkillAndLeavesNothing) {
+    auto stubborn = shell_app("stubborn", "trap '' TERM; sleep 100 & wait; sleep 100");
+    stubborn.stop_timeout = 300 * kUsecPerMsec;
+    auto helper = shell_app("group", "sleep 100 & sleep 100 & wait");
+    sup->apply(config({stubborn, helper}));
+    ASSERT_TRUE(run_until([&] {
+        return status("stubborn").state == UnitState::Running && status("group").state == UnitState::Running;
+    }, 5 * kUsecPerSec));
+    run_until([] { return false; }, 200 * kUsecPerMsec); // let the shells fork their sleeps
+    const pid_t p1 = status("stubborn").pid, p2 = status("group").pid;
+    bool done = false;
+    sup->shutdown([&] { done = true; });
+    ASSERT_TRUE(run_until([&] { return done; }, 5 * kUsecPerSec));
+    EXPECT_EQ(status("stubborn").history.back().signal, SIGKILL);
+    EXPECT_FALSE(alive(p1));
+    EXPECT_FALSE(alive(p2));
+    // the whole process groups are gone, grandchildren included
+    run_until([] { return false; }, 100 * kUsecPerMsec);
+    EXPECT_EQ(live_group_members(p1), 0);
+    EXPECT_EQ(live_group_members(p2), 0);
+    sup.reset();
+}
+
+TEST_F(SupervisorTest, ReloadKeepsUnchangedAppsUntouched) {
+    auto keep = shell_app("keep", "exec sleep 100");
+    auto change = shell_app("change", "exec sleep 100");
+    auto drop = shell_app("drop", "exec sleep 100");
+    sup->apply(config({keep, change, drop}));
+    ASSERT_TRUE(run_until([&] {
+        for (auto id : {"keep", "change", "drop"})
+            if (status(id).state != UnitState::Running) return false;
+        return true;
+    }, 5 * kUsecPerSec));
+    const pid_t keep_pid = status("keep").pid, change_pid = status("change").pid, drop_pid = status("drop").pid;
+    change.args = {"-c", "exec sleep 101"};
+    auto added = shell_app("added", "exec sleep 100");
+    sup->apply(config({keep, change, added}));
+    ASSERT_TRUE(run_until([&] {
+        return sup->app("added") && status("added").state == UnitState::Running && !sup->app("drop") &&
+               status("change").state == UnitState::Running && status("change").pid != change_pid;
+    }, 5 * kUsecPerSec));
+    EXPECT_EQ(status("keep").pid, keep_pid);
+    EXPECT_FALSE(alive(drop_pid));
+    EXPECT_FALSE(alive(change_pid));
+    EXPECT_EQ(status("change").history.size(), 1u); // history survives a reconfiguration
+}
+
+TEST_F(SupervisorTest, MissingBinaryIsAClearErrorAndOthersRun) {
+    auto bad = shell_app("bad", "");
+    bad.binary = "no/such/binary";
+    bad.args.clear();
+    bad.restart.start_limit_burst = 3;
+    auto good = shell_app("good", "exec sleep 100");
+    sup->apply(config({bad, good}));
+    ASSERT_TRUE(run_until([&] { return status("bad").state == UnitState::Failed; }, 5 * kUsecPerSec));
+    EXPECT_NE(status("bad").last_error.find("/apps/bad/binary"), std::string::npos) << status("bad").last_error;
+    EXPECT_NE(status("bad").last_error.find("no/such/binary"), std::string::npos);
+    EXPECT_EQ(status("good").state, UnitState::Running);
+}
+
+TEST_F(SupervisorTest, LogDirectoryGetsPatrolsDatedFiles) {
+    auto a = shell_app("logger", "echo to-stdout; echo to-stderr >&2; exec sleep 100");
+    a.log_directory = "logs";
+    auto m = shell_app("merged", "echo out; echo err >&2; exec sleep 100");
+    m.log_directory = "mlogs";
+    m.std_merge = true;
+    sup->apply(config({a, m}));
+    auto find = [&](const fs::path &root, const std::string &suffix) -> std::string {
+        if (!fs::exists(root)) return {};
+        for (auto &e : fs::recursive_directory_iterator(root))
+            if (e.path().string().ends_with(suffix)) return slurp(e.path());
+        return {};
+    };
+    ASSERT_TRUE(run_until([&] {
+        return find(dir / "logs", ".stdout.log") == "to-stdout\n" && find(dir / "logs", ".stderr.log") == "to-stderr\n" &&
+               find(dir / "mlogs", ".stdmerge.log") == "out\nerr\n";
+    }, 5 * kUsecPerSec));
+    // <year>/<month name>/<day>/
+    time_t t = time(nullptr);
+    struct tm tm {};
+    localtime_r(&t, &tm);
+    char month[16];
+    strftime(month, sizeof month, "%B", &tm);
+    std::string lower = month;
+    for (auto &ch : lower) ch = char(std::tolower(ch));
+    EXPECT_TRUE(fs::is_directory(dir / "logs" / std::to_string(tm.tm_year + 1900) / lower / std::to_string(tm.tm_mday)));
+}
+
+TEST_F(SupervisorTest, UnwritableLogDirectoryStillRunsTheApp) {
+    std::ofstream(dir / "blocker") << "a file where a directory should be";
+    auto a = shell_app("nolog", "exec sleep 100");
+    a.log_directory = "blocker/logs";
+    sup->apply(config({a}));
+    EXPECT_TRUE(run_until([&] { return status("nolog").state == UnitState::Running; }, 5 * kUsecPerSec));
+}
+
+TEST_F(SupervisorTest, DisableStopsAndEnableStarts) {
+    sup->apply(config({shell_app("t", "exec sleep 100")}));
+    ASSERT_TRUE(run_until([&] { return status("t").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t pid = status("t").pid;
+    ASSERT_TRUE(sup->toggle("t", model::Toggle::Disable));
+    ASSERT_TRUE(run_until([&] { return status("t").state == UnitState::Inactive; }, 5 * kUsecPerSec));
+    EXPECT_FALSE(alive(pid));
+    run_until([] { return false; }, 200 * kUsecPerMsec);
+    EXPECT_EQ(status("t").state, UnitState::Inactive);
+    ASSERT_TRUE(sup->toggle("t", model::Toggle::Enable));
+    EXPECT_TRUE(run_until([&] { return status("t").state == UnitState::Running; }, 5 * kUsecPerSec));
+    EXPECT_FALSE(sup->toggle("missing", model::Toggle::Enable));
+}
+
+TEST_F(SupervisorTest, RunsAsConfiguredUser) {
+    if (getuid() != 0) GTEST_SKIP() << "needs root to change user";
+    auto a = shell_app("nob", "exec sleep 100");
+    a.user = "nobody";
+    a.working_directory = "/";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("nob").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t pid = status("nob").pid;
+    ASSERT_TRUE(run_until([&] { auto c = cmdline(pid); return !c.empty() && c[0] == "sleep"; }, 5 * kUsecPerSec));
+    struct stat st {};
+    ASSERT_EQ(::stat(("/proc/" + std::to_string(pid)).c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 65534u);
+    EXPECT_EQ(st.st_gid, 65534u);
+}
+
+} // namespace
+} // namespace watchd::supervisor
