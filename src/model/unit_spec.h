@@ -72,8 +72,9 @@ struct ServiceSpec {
     int management = 0;             // 1 = service, 2 = init.d, 0 = per-action values below
     int management_start = 0, management_status = 0, management_stop = 0, management_restart = 0;
     std::string start_parameter, status_parameter, stop_parameter, restart_parameter;
-    std::vector<std::uint8_t> ignore_exit_codes;
-    bool ignore_exit_codes_all = false; // patrol's ignore-exit-codes semantics where documented
+    std::vector<std::uint8_t> ignore_exit_codes;          // exit codes that are not failures, any action
+    std::vector<std::uint8_t> ignore_exit_codes_start, ignore_exit_codes_status, ignore_exit_codes_stop,
+        ignore_exit_codes_restart;                          // patrol's per-action lists
     bool disabled = false;
     KeyValue keyvalue;
     bool keyvalue_clear = false;

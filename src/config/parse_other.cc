@@ -1,0 +1,273 @@
+// patrol's services and gossm's settings/servers (parsed and validated now; run by later parts of watchd).
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "config/parse.h"
+
+namespace watchd::config {
+
+namespace {
+
+// management values: 1/"service", 2/"init.d".
+std::optional<int> parse_management(Obj &o, std::string_view key) {
+    const json::value *v = o.get(key);
+    if (!v) return std::nullopt;
+    if (v->is_int64() && (v->get_int64() == 1 || v->get_int64() == 2)) return static_cast<int>(v->get_int64());
+    if (v->is_int64() && v->get_int64() == 0) return 0;
+    if (v->is_string() && v->get_string() == "service") return 1;
+    if (v->is_string() && (v->get_string() == "init.d" || v->get_string() == "initd")) return 2;
+    o.error(key, "expected 1/\"service\" or 2/\"init.d\", got " + quote(*v));
+    return -1;
+}
+
+std::vector<std::uint8_t> parse_exit_codes(Obj &o, std::string_view key) {
+    std::vector<std::uint8_t> out;
+    const json::value *v = o.get(key);
+    if (!v) return out;
+    if (!v->is_array()) {
+        o.error(key, "expected an array of exit codes 1..255, got " + kind_name(*v));
+        return out;
+    }
+    std::set<std::int64_t> seen;
+    for (size_t i = 0; i < v->get_array().size(); ++i) {
+        const auto &e = v->get_array()[i];
+        const std::string ptr = child_pointer(o.at(key), std::to_string(i));
+        if (!e.is_int64() || e.get_int64() < 1 || e.get_int64() > 255) {
+            o.ctx().error(ptr, "expected an exit code 1..255, got " + quote(e));
+            continue;
+        }
+        if (!seen.insert(e.get_int64()).second) {
+            o.ctx().error(ptr, "duplicate exit code " + std::to_string(e.get_int64()));
+            continue;
+        }
+        out.push_back(static_cast<std::uint8_t>(e.get_int64()));
+    }
+    return out;
+}
+
+void parse_service(Obj &o, model::ServiceSpec &s) {
+    s.management = parse_management(o, "management").value_or(0);
+    int *per[] = {&s.management_start, &s.management_status, &s.management_stop, &s.management_restart};
+    const char *names[] = {"management-start", "management-status", "management-stop", "management-restart"};
+    bool any_per_action = false;
+    for (int i = 0; i < 4; ++i) {
+        *per[i] = parse_management(o, names[i]).value_or(0);
+        any_per_action |= *per[i] != 0;
+    }
+    if (s.management == 0) {
+        if (!any_per_action)
+            o.error("management", "required: 1/\"service\" or 2/\"init.d\" (or each of management-start, -status, "
+                                  "-stop and -restart)");
+        else
+            for (int i = 0; i < 4; ++i)
+                if (*per[i] == 0) o.error(names[i], "required when management is not set");
+    }
+    std::string *params[] = {&s.start_parameter, &s.status_parameter, &s.stop_parameter, &s.restart_parameter};
+    const char *pnames[] = {"management-start-parameter", "management-status-parameter", "management-stop-parameter",
+                            "management-restart-parameter"};
+    for (int i = 0; i < 4; ++i)
+        if (auto p = o.str(pnames[i])) *params[i] = *p;
+    if (auto n = o.str("name", true)) {
+        if (n->size() > 255) o.error("name", "must be at most 255 bytes, got " + std::to_string(n->size()));
+        s.name = *n;
+    }
+    if (auto u = o.str("service", true)) {
+        if (u->size() > 63) o.error("service", "must be at most 63 bytes, got " + std::to_string(u->size()));
+        else if (u->find('/') != std::string::npos || u->front() == '.')
+            o.error("service", "must be a unit name, got \"" + *u + "\"");
+        static const char *suffixes[] = {".service", ".socket", ".target", ".mount", ".timer", ".path", ".scope"};
+        bool has_suffix = std::any_of(std::begin(suffixes), std::end(suffixes),
+                                      [&](const char *x) { return u->ends_with(x); });
+        s.unit = has_suffix ? *u : *u + ".service";
+    }
+    s.ignore_exit_codes = parse_exit_codes(o, "ignore-exit-codes");
+    s.ignore_exit_codes_start = parse_exit_codes(o, "ignore-exit-codes-start");
+    s.ignore_exit_codes_status = parse_exit_codes(o, "ignore-exit-codes-status");
+    s.ignore_exit_codes_stop = parse_exit_codes(o, "ignore-exit-codes-stop");
+    s.ignore_exit_codes_restart = parse_exit_codes(o, "ignore-exit-codes-restart");
+    s.disabled = o.boolean("disabled");
+    s.keyvalue = parse_keyvalue(o, "keyvalue");
+    s.keyvalue_clear = o.boolean("keyvalue-clear");
+    if (auto sec = o.str("secret")) {
+        if (sec->size() > 128) o.error("secret", "must be at most 128 bytes, got " + std::to_string(sec->size()));
+        s.secret = *sec;
+    }
+    o.get("x");
+    o.reject_unknown();
+}
+
+// gossm's seconds: positive integers.
+std::optional<base::Usec> positive_seconds(Obj &o, std::string_view key) {
+    const json::value *v = o.get(key);
+    if (!v) return std::nullopt;
+    if (!v->is_int64() || v->get_int64() <= 0) {
+        o.error(key, "expected a positive number of seconds, got " + quote(*v));
+        return std::nullopt;
+    }
+    return static_cast<base::Usec>(v->get_int64()) * base::kUsecPerSec;
+}
+
+std::string check_id(const std::string &name, std::set<std::string> &taken) {
+    std::string id;
+    for (char c : name) {
+        unsigned char u = static_cast<unsigned char>(c);
+        if (std::isalnum(u)) id += static_cast<char>(std::tolower(u));
+        else if (!id.empty() && id.back() != '-') id += '-';
+    }
+    while (!id.empty() && id.back() == '-') id.pop_back();
+    if (id.size() > 60) id.resize(60);
+    if (id.empty()) id = "check";
+    std::string unique = id;
+    for (int n = 2; taken.count(unique); ++n) unique = id + "-" + std::to_string(n);
+    taken.insert(unique);
+    return unique;
+}
+
+struct NotifierKind {
+    const char *kind;
+    std::vector<const char *> required; // string fields
+};
+const NotifierKind kNotifiers[] = {
+    {"email", {"smtp", "username", "password", "from"}},
+    {"telegram", {"botToken", "chatId"}},
+    {"slack", {"bearerToken", "channelId"}},
+    {"pushover", {"userKey", "appToken"}},
+    {"webhook", {"url", "method"}},
+    {"sms", {}},
+};
+
+void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
+    n.kind = k.kind;
+    for (const char *f : k.required)
+        if (auto v = o.str(f, true)) n.fields[f] = *v;
+    if (n.kind == "email") {
+        if (auto port = o.integer("port", 1, 65535)) n.fields["port"] = std::to_string(*port);
+        else if (!o.get("port")) o.error("port", "required");
+        if (auto to = o.strings("to")) {
+            if (to->empty()) o.error("to", "needs at least one recipient");
+            n.to = *to;
+        } else if (!o.get("to")) {
+            o.error("to", "required: an array of recipients");
+        }
+    }
+    if (n.kind == "webhook" && n.fields.count("method") && n.fields["method"] != "GET" && n.fields["method"] != "POST")
+        o.error("method", "expected \"GET\" or \"POST\", got \"" + n.fields["method"] + "\"");
+    o.get("x");
+    if (n.kind != "sms") o.reject_unknown(); // gossm left sms "todo": its string fields are kept by the caller
+}
+
+} // namespace
+
+void parse_services(Obj &root, model::Config &cfg) {
+    const json::object *services = root.object("services");
+    if (!services) return;
+    std::map<std::string, std::string> seen;
+    for (const auto &kv : *services) {
+        const std::string key(kv.key());
+        const std::string ptr = child_pointer(root.at("services"), key);
+        if (!is_id(key)) {
+            root.ctx().error(ptr, "service id must be 1 to 63 letters, digits or '-', not starting or ending with '-'");
+            continue;
+        }
+        std::string id = key;
+        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (auto it = seen.find(id); it != seen.end()) {
+            root.ctx().error(ptr, "duplicate service id: same as \"" + it->second + "\" (ids ignore case)");
+            continue;
+        }
+        seen.emplace(id, key);
+        if (!kv.value().is_object()) {
+            root.ctx().error(ptr, "expected an object, got " + kind_name(kv.value()));
+            continue;
+        }
+        model::ServiceSpec s;
+        s.id = id;
+        Obj o(kv.value().get_object(), ptr, root.ctx());
+        parse_service(o, s);
+        cfg.services.push_back(std::move(s));
+    }
+    std::sort(cfg.services.begin(), cfg.services.end(), [](const auto &x, const auto &y) { return x.id < y.id; });
+}
+
+void parse_gossm(Obj &root, model::Config &cfg) {
+    if (const json::object *settings = root.object("settings")) {
+        Obj s(*settings, root.at("settings"), root.ctx());
+        if (const json::object *monitor = s.object("monitor")) {
+            Obj m(*monitor, s.at("monitor"), root.ctx());
+            if (auto d = positive_seconds(m, "checkInterval")) cfg.monitor.check_interval = *d;
+            if (auto d = positive_seconds(m, "timeout")) cfg.monitor.timeout = *d;
+            if (auto n = m.integer("maxConnections", 1, 100000)) cfg.monitor.max_connections = unsigned(*n);
+            if (auto n = m.integer("exponentialBackoffSeconds", 1, 86400))
+                cfg.monitor.exponential_backoff_seconds = unsigned(*n);
+            m.reject_unknown();
+        }
+        if (const json::object *notifications = s.object("notifications")) {
+            Obj n(*notifications, s.at("notifications"), root.ctx());
+            for (const auto &k : kNotifiers) {
+                const json::value *list = n.get(k.kind);
+                if (!list) continue;
+                if (!list->is_array()) {
+                    n.error(k.kind, "expected an array of " + std::string(k.kind) + " settings, got " + kind_name(*list));
+                    continue;
+                }
+                for (size_t i = 0; i < list->get_array().size(); ++i) {
+                    const auto &e = list->get_array()[i];
+                    const std::string ptr = child_pointer(n.at(k.kind), std::to_string(i));
+                    if (!e.is_object()) {
+                        root.ctx().error(ptr, "expected an object, got " + kind_name(e));
+                        continue;
+                    }
+                    Obj o(e.get_object(), ptr, root.ctx());
+                    model::NotifierSpec spec;
+                    parse_notifier(o, k, spec);
+                    if (spec.kind == "sms")
+                        for (const auto &f : e.get_object())
+                            if (f.value().is_string()) spec.fields[std::string(f.key())] = f.value().get_string();
+                    cfg.notifiers.push_back(std::move(spec));
+                }
+            }
+            n.reject_unknown();
+        }
+        s.reject_unknown();
+    }
+    const json::value *servers = root.get("servers");
+    if (!servers) return;
+    if (!servers->is_array()) {
+        root.error("servers", "expected an array of servers, got " + kind_name(*servers));
+        return;
+    }
+    std::set<std::string> taken;
+    for (size_t i = 0; i < servers->get_array().size(); ++i) {
+        const auto &e = servers->get_array()[i];
+        const std::string ptr = child_pointer(root.at("servers"), std::to_string(i));
+        if (!e.is_object()) {
+            root.ctx().error(ptr, "expected an object, got " + kind_name(e));
+            continue;
+        }
+        Obj o(e.get_object(), ptr, root.ctx());
+        model::CheckSpec c;
+        c.interval = cfg.monitor.check_interval;
+        c.timeout = cfg.monitor.timeout;
+        if (auto n = o.str("name", true)) c.name = *n;
+        if (auto a = o.str("ipAddress", true)) {
+            if (!is_listen_address(*a + ":1") && !is_listen_address("[" + *a + "]:1"))
+                o.error("ipAddress", "expected an IP address or host name, got \"" + *a + "\"");
+            c.address = *a;
+        }
+        if (auto p = o.integer("port", 1, 65535)) c.port = static_cast<std::uint16_t>(*p);
+        else if (!o.get("port")) o.error("port", "required");
+        if (auto p = o.str("protocol", true)) {
+            if (*p != "tcp" && *p != "udp") o.error("protocol", "expected \"tcp\" or \"udp\", got \"" + *p + "\"");
+            c.protocol = *p;
+        }
+        if (auto d = positive_seconds(o, "checkInterval")) c.interval = *d;
+        if (auto d = positive_seconds(o, "timeout")) c.timeout = *d;
+        o.get("x");
+        o.reject_unknown();
+        c.id = check_id(c.name, taken);
+        cfg.checks.push_back(std::move(c));
+    }
+}
+
+} // namespace watchd::config

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""watchd run as a user would run it by hand (no systemd): check-config, start, crash restart, SIGHUP reload
+(a broken config keeps the old one; a good one is diffed), SIGTERM stopping every app, bad input messages.
+
+Usage: daemon_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per check)
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+WATCHD = os.path.abspath(sys.argv[1])
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def wait_for(pred, timeout=10.0, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def app(script, **extra):
+    a = {"keepalive": "patrol", "name": "test app", "working-directory": WORK, "binary": "/bin/sh",
+         "args": ["-c", script], "stop-timeout": "1s"}
+    a.update(extra)
+    return a
+
+
+def write_config(path, cfg):
+    with open(path, "w") as f:
+        f.write(cfg if isinstance(cfg, str) else json.dumps(cfg, indent=1))
+
+
+WORK = tempfile.mkdtemp(prefix="watchd-e2e-")
+CONF = os.path.join(WORK, "watchd.json")
+env = dict(os.environ)
+env.pop("NOTIFY_SOCKET", None)
+
+# --- --check-config: exit codes and messages naming the place
+write_config(CONF, {"apps": {"web": app("exec sleep 100", **{"working-directory": "relative/dir"})}})
+r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
+check(r.returncode == 1, "--check-config exits 1 on a bad config")
+check("/apps/web/working-directory" in r.stderr, "the error names /apps/web/working-directory: " + r.stderr.strip())
+write_config(CONF, "{\"apps\": {\"web\": ")
+r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
+check(r.returncode == 1 and "watchd.json" in r.stderr, "malformed JSON is an error naming the file: " + r.stderr.strip())
+r = subprocess.run([WATCHD, "--bogus"], capture_output=True, text=True, timeout=30)
+check(r.returncode == 2 and "--bogus" in r.stderr, "an unknown option is refused by name")
+
+# --- start: two apps write their PIDs
+cfg = {"apps": {
+    "keeper": app("echo $$ > keeper.pid; exec sleep 100"),
+    "victim": app("echo $$ > victim.pid; exec sleep 100"),
+    "stubborn": app("trap '' TERM; echo $$ > stubborn.pid; while :; do sleep 1; done"),
+}}
+write_config(CONF, cfg)
+r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
+check(r.returncode == 0, "--check-config exits 0 on a good config: " + r.stdout.strip() + r.stderr.strip())
+log = open(os.path.join(WORK, "watchd.log"), "w")
+d = subprocess.Popen([WATCHD, "--config", CONF, "--log-target", "stderr"], stdout=log, stderr=subprocess.STDOUT,
+                     env=env, cwd=WORK)
+try:
+    pid_of = lambda name: int(read(os.path.join(WORK, name + ".pid")).strip() or 0)
+    check(wait_for(lambda: all(pid_of(n) for n in ("keeper", "victim", "stubborn"))), "all apps started")
+    keeper, victim = pid_of("keeper"), pid_of("victim")
+
+    # --- a crash is restarted at once
+    os.unlink(os.path.join(WORK, "victim.pid"))
+    os.kill(victim, signal.SIGKILL)
+    check(wait_for(lambda: pid_of("victim") not in (0, victim), timeout=5), "a SIGKILLed app is restarted")
+    victim2 = pid_of("victim")
+
+    # --- SIGHUP with a broken config keeps everything running
+    write_config(CONF, "{ this is not json")
+    d.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    check(d.poll() is None, "watchd survives a broken config on reload")
+    check(alive(keeper) and alive(victim2), "apps keep running after a rejected reload")
+    check(wait_for(lambda: "keeping the running configuration" in read(log.name)), "the rejected reload is logged")
+
+    # --- SIGHUP with a changed config: unchanged app untouched, new app started, removed app stopped
+    cfg2 = {"apps": {"keeper": cfg["apps"]["keeper"], "stubborn": cfg["apps"]["stubborn"],
+                     "newbie": app("echo $$ > newbie.pid; exec sleep 100")}}
+    write_config(CONF, cfg2)
+    d.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: pid_of("newbie")), "an added app starts on reload")
+    check(wait_for(lambda: not alive(victim2)), "a removed app is stopped on reload")
+    check(alive(keeper) and pid_of("keeper") == keeper, "an unchanged app keeps its process across reload")
+
+    # --- SIGTERM: everything stops, the TERM-ignoring app is SIGKILLed after stop-timeout, watchd exits 0
+    stubborn, newbie = pid_of("stubborn"), pid_of("newbie")
+    d.send_signal(signal.SIGTERM)
+    rc = d.wait(timeout=15)
+    check(rc == 0, f"watchd exits 0 after SIGTERM (got {rc})")
+    time.sleep(0.2)
+    check(not any(alive(p) for p in (keeper, stubborn, newbie)), "no app process is left behind")
+finally:
+    if d.poll() is None:
+        d.kill()
+        d.wait()
+    log.close()
+out = read(log.name)
+check("keeper" in out and "started" in out, "watchd logs app events to stderr without a journal")
+if FAILS:
+    print("\n--- watchd log ---\n" + out)
+print(f"{len(FAILS)} failed")
+sys.exit(1 if FAILS else 0)
