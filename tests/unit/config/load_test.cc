@@ -1,0 +1,314 @@
+// config::load(): both seeds' documents, every rule with its pointer, collected errors, drop-ins.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/load.h"
+
+namespace watchd::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// patrol's documented config.json (seed), as valid JSON.
+constexpr const char *kPatrol = R"({
+  "apps": {
+    "testapp": {
+      "keepalive": 1, "name": "Test App", "binary": "testapp", "working-directory": "/opt/go/src/",
+      "log-directory": "logs", "pid-path": "testapp.pid", "pid-verify": false, "disabled": false,
+      "keyvalue-clear": true, "secret": "", "execute-timeout": 0, "args": [], "env": [], "env-parent": false,
+      "std-merge": true
+    }
+  },
+  "services": {
+    "ssh": {"management": 1, "name": "SSH", "service": "ssh", "ignore-exit-codes": [], "disabled": false,
+            "keyvalue-clear": true, "secret": ""}
+  },
+  "tick-every": 15, "history": 100, "json-timestamp": "Mon, 02 Jan 2006 15:04:05 -0700", "ping-timeout": 30,
+  "listen-http": ["127.0.0.1:8421"], "listen-udp": ["127.0.0.1:8421"],
+  "http": {"listen": ["127.0.0.1:8421"]}, "udp": {"listen": ["127.0.0.1:8421"]},
+  "x": {"anything": [1, 2, 3]}
+})";
+
+// gossm's documented configs/default.json (seed), as valid JSON.
+constexpr const char *kGossm = R"({
+  "settings": {
+    "notifications": {
+      "email": [{"smtp": "smtp.gmail.com", "port": 587, "username": "a@example.com", "password": "pw",
+                 "from": "a@example.com", "to": ["b@example.com"]}],
+      "telegram": [{"botToken": "123456:ABC-DEF1234", "chatId": "12341234"}],
+      "slack": [{"bearerToken": "bearerToken", "channelId": "channelId"}],
+      "pushover": [{"userKey": "user_key", "appToken": "app_token"}],
+      "webhook": [{"url": "url", "method": "GET"}],
+      "sms": [{"sms": "todo"}]
+    },
+    "monitor": {"checkInterval": 15, "timeout": 5, "maxConnections": 50, "exponentialBackoffSeconds": 5}
+  },
+  "servers": [
+    {"name": "Local Webserver 1", "ipAddress": "127.0.0.1", "port": 80, "protocol": "tcp", "checkInterval": 5, "timeout": 5},
+    {"name": "Test server 1", "ipAddress": "192.0.2.1", "port": 80, "protocol": "tcp", "checkInterval": 5, "timeout": 5},
+    {"name": "Test server 2", "ipAddress": "example.org", "port": 8080, "protocol": "udp"}
+  ]
+})";
+
+std::string app_with(const std::string &fields) {
+    return R"({"apps": {"web": {"keepalive": "patrol", "name": "Web", "working-directory": "/srv", "binary": "web")" +
+           std::string(fields.empty() ? "" : ", ") + fields + "}}}";
+}
+
+std::vector<std::string> errors(const LoadResult &r) {
+    std::vector<std::string> out;
+    for (const auto &d : r.diagnostics) out.push_back(d.to_string());
+    return out;
+}
+
+// Exactly one diagnostic, at `pointer`, whose message contains `needle`.
+void expect_one(const std::string &json, const std::string &pointer, const std::string &needle) {
+    auto r = load_from_string(json, "watchd.json");
+    ASSERT_FALSE(r.ok()) << json;
+    ASSERT_EQ(r.diagnostics.size(), 1u) << ::testing::PrintToString(errors(r));
+    EXPECT_EQ(r.diagnostics[0].pointer, pointer);
+    EXPECT_NE(r.diagnostics[0].message.find(needle), std::string::npos) << r.diagnostics[0].message;
+    EXPECT_EQ(r.diagnostics[0].file, "watchd.json");
+}
+
+TEST(Load, PatrolSeedConfigLoadsUnchanged) {
+    auto r = load_from_string(kPatrol, "config.json");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    const auto &c = *r.config;
+    ASSERT_EQ(c.apps.size(), 1u);
+    const auto &a = c.apps[0];
+    EXPECT_EQ(a.id, "testapp");
+    EXPECT_EQ(a.keepalive, model::KeepAlive::Patrol);
+    EXPECT_EQ(a.exec_path(), "/opt/go/src/testapp");
+    EXPECT_EQ(a.pid_file(), "/opt/go/src/testapp.pid");
+    EXPECT_TRUE(a.std_merge);
+    EXPECT_TRUE(a.keyvalue_clear);
+    ASSERT_EQ(c.services.size(), 1u);
+    EXPECT_EQ(c.services[0].unit, "ssh.service");
+    EXPECT_EQ(c.services[0].management, 1);
+    EXPECT_EQ(c.json_timestamp, "Mon, 02 Jan 2006 15:04:05 -0700");
+    EXPECT_EQ(c.listen_http, std::vector<std::string>{"127.0.0.1:8421"});
+}
+
+TEST(Load, GossmSeedConfigLoadsUnchanged) {
+    auto r = load_from_string(kGossm, "default.json");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    const auto &c = *r.config;
+    ASSERT_EQ(c.checks.size(), 3u);
+    EXPECT_EQ(c.checks[0].id, "local-webserver-1");
+    EXPECT_EQ(c.checks[0].interval, 5 * base::kUsecPerSec);
+    EXPECT_EQ(c.checks[2].interval, 15 * base::kUsecPerSec); // from settings.monitor
+    EXPECT_EQ(c.checks[2].protocol, "udp");
+    EXPECT_EQ(c.monitor.exponential_backoff_seconds, 5u);
+    EXPECT_EQ(c.monitor.max_connections, 50u);
+    ASSERT_EQ(c.notifiers.size(), 6u);
+    EXPECT_EQ(c.notifiers[0].kind, "email");
+    EXPECT_EQ(c.notifiers[0].fields.at("port"), "587");
+    EXPECT_EQ(c.notifiers[0].to, std::vector<std::string>{"b@example.com"});
+    EXPECT_EQ(c.notifiers[5].fields.at("sms"), "todo");
+}
+
+TEST(Load, Defaults) {
+    auto r = load_from_string(app_with(""), "watchd.json");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    EXPECT_EQ(r.config->history, 100u);
+    EXPECT_EQ(r.config->tick_every, 15 * base::kUsecPerSec);
+    EXPECT_EQ(r.config->ping_timeout, 30 * base::kUsecPerSec);
+    EXPECT_EQ(r.config->http_listen, std::vector<std::string>{"127.0.0.1:8421"});
+    EXPECT_EQ(r.config->udp_listen, std::vector<std::string>{"127.0.0.1:8421"});
+    EXPECT_EQ(r.config->listen_http, r.config->http_listen); // advertised to apps
+    const auto &a = r.config->apps[0];
+    EXPECT_EQ(a.stop_signal, SIGTERM);
+    EXPECT_EQ(a.restart.start_limit_burst, 10u);
+    EXPECT_TRUE(a.log_directory.empty()); // journal
+}
+
+TEST(Load, KeepaliveNumbersAndNames) {
+    for (auto [text, mode] : std::vector<std::pair<std::string, model::KeepAlive>>{
+             {"1", model::KeepAlive::Patrol}, {"\"patrol\"", model::KeepAlive::Patrol},
+             {"3", model::KeepAlive::Http}, {"\"udp\"", model::KeepAlive::Udp}, {"4", model::KeepAlive::Udp}}) {
+        std::string j = R"({"apps": {"a": {"keepalive": )" + text +
+                        R"(, "name": "A", "working-directory": "/srv", "binary": "a"}}})";
+        auto r = load_from_string(j, "w.json");
+        ASSERT_TRUE(r.ok()) << text << ::testing::PrintToString(errors(r));
+        EXPECT_EQ(r.config->apps[0].keepalive, mode);
+    }
+    expect_one(R"({"apps": {"a": {"keepalive": 0, "name": "A", "working-directory": "/srv", "binary": "a"}}})",
+               "/apps/a/keepalive", "expected 1/\"patrol\"");
+    expect_one(R"({"apps": {"a": {"keepalive": "forever", "name": "A", "working-directory": "/srv", "binary": "a"}}})",
+               "/apps/a/keepalive", "got \"forever\"");
+}
+
+TEST(Load, EachRuleNamesItsPointer) {
+    const std::string base = R"({"apps": {"web": {"keepalive": "patrol", "name": "Web", "binary": "web", )";
+    expect_one(base + R"("working-directory": "srv"}}})", "/apps/web/working-directory",
+               "must be absolute or start with ~/, got \"srv\"");
+    expect_one(base + R"("working-directory": "/srv/../etc"}}})", "/apps/web/working-directory", "clean path");
+    expect_one(base + R"("working-directory": "/srv//x"}}})", "/apps/web/working-directory", "clean path");
+    expect_one(app_with(R"("log-directory": "./logs")"), "/apps/web/log-directory", "clean path");
+    expect_one(app_with(R"("pid-path": "../web.pid")"), "/apps/web/pid-path", "clean path");
+    expect_one(app_with(R"("secret": ")" + std::string(129, 's') + "\""), "/apps/web/secret", "at most 128 bytes");
+    expect_one(app_with(R"("execute-timeout": -1)"), "/apps/web/execute-timeout", "non-negative");
+    expect_one(app_with(R"("args": ["ok", 5])"), "/apps/web/args/1", "expected a string, got a number");
+    expect_one(app_with(R"("env": ["1BAD=x"])"), "/apps/web/env/0", "KEY=value");
+    expect_one(app_with(R"("env-parent": "yes")"), "/apps/web/env-parent", "expected true or false, got a string");
+    expect_one(app_with(R"("stop-signal": "SIGNOPE")"), "/apps/web/stop-signal", "signal name");
+    expect_one(app_with(R"("stop-timeout": "0")"), "/apps/web/stop-timeout", "more than 0");
+    expect_one(app_with(R"("restart": {"backoff-initial": "1m", "backoff-max": "1s"})"),
+               "/apps/web/restart/backoff-initial", "must not be more than backoff-max");
+    expect_one(app_with(R"("restart": {"burst": 1})"), "/apps/web/restart/burst", "unknown key");
+    expect_one(app_with(R"("nmae": "x")"), "/apps/web/nmae", "unknown key (valid here:");
+    expect_one(R"({"apps": {"web": {"keepalive": 1, "working-directory": "/srv", "binary": "w"}}})", "/apps/web/name",
+               "required");
+    expect_one(R"({"apps": {"web": {"keepalive": 1, "name": ")" + std::string(256, 'n') +
+                   R"(", "working-directory": "/srv", "binary": "w"}}})",
+               "/apps/web/name", "at most 255 bytes");
+    expect_one(R"({"apps": {"web": {"keepalive": "pidfile", "name": "W", "working-directory": "/srv", "binary": "w"}}})",
+               "/apps/web/pid-path", "required with keepalive pidfile");
+    expect_one(R"({"apps": {"bad_id": {}}})", "/apps/bad_id", "app id must be");
+    expect_one(R"({"apps": {")" + std::string(64, 'a') + R"(": {}}})", "/apps/" + std::string(64, 'a'), "app id must be");
+    expect_one(R"({"apps": {"Web": {"keepalive": 1, "name": "W", "working-directory": "/s", "binary": "w"},
+                            "web": {"keepalive": 1, "name": "W", "working-directory": "/s", "binary": "w"}}})",
+               "/apps/web", "duplicate app id");
+    expect_one(app_with("") .substr(0, app_with("").size() - 1) + R"(, "history": 2})", "/history", "between 5 and 1000");
+    expect_one(app_with("").substr(0, app_with("").size() - 1) + R"(, "tick-every": 121})", "/tick-every", "between 5 and 120");
+    expect_one(app_with("").substr(0, app_with("").size() - 1) + R"(, "ping-timeout": 181})", "/ping-timeout",
+               "between 5 and 180");
+    expect_one(app_with("").substr(0, app_with("").size() - 1) + R"(, "listen-http": ["127.0.0.1:0"]})",
+               "/listen-http/0", "port 1..65535");
+    expect_one(app_with("").substr(0, app_with("").size() - 1) + R"(, "http": {"listen": "[::1:80"}})", "/http/listen",
+               "host:port");
+    expect_one(R"({})", "", "nothing to supervise");
+    expect_one(R"([1, 2])", "", "expected a JSON object at the top, got an array");
+}
+
+TEST(Load, ServiceAndServerRules) {
+    expect_one(R"({"services": {"ssh": {"name": "SSH", "service": "ssh"}}})", "/services/ssh/management", "required");
+    expect_one(R"({"services": {"ssh": {"management": 3, "name": "SSH", "service": "ssh"}}})",
+               "/services/ssh/management", "expected 1/\"service\" or 2/\"init.d\"");
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "SSH", "service": ")" + std::string(64, 's') + "\"}}}",
+               "/services/ssh/service", "at most 63 bytes");
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "SSH", "service": "ssh", "ignore-exit-codes": [1, 1]}}})",
+               "/services/ssh/ignore-exit-codes/1", "duplicate exit code 1");
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "SSH", "service": "ssh", "ignore-exit-codes-stop": [0]}}})",
+               "/services/ssh/ignore-exit-codes-stop/0", "1..255");
+    expect_one(R"({"services": {"ssh": {"management-start": 1, "management-status": 2, "management-stop": 1,
+                                        "name": "SSH", "service": "ssh"}}})",
+               "/services/ssh/management-restart", "required when management is not set");
+    expect_one(R"({"servers": [{"name": "a", "ipAddress": "1.2.3.4", "port": 80, "protocol": "tcp", "timeout": "5"}]})",
+               "/servers/0/timeout", "positive number of seconds");
+    expect_one(R"({"servers": [{"name": "a", "ipAddress": "1.2.3.4", "protocol": "tcp"}]})", "/servers/0/port",
+               "required");
+    expect_one(R"({"servers": [{"name": "a", "ipAddress": "1.2.3.4", "port": 1, "protocol": "tcp"}],
+                  "settings": {"notifications": {"webhook": [{"url": "u", "method": "PUT"}]}}})",
+               "/settings/notifications/webhook/0/method", "\"GET\" or \"POST\"");
+    expect_one(R"({"servers": [{"name": "a", "ipAddress": "1.2.3.4", "port": 1, "protocol": "tcp"}],
+                  "settings": {"notifications": {"telegram": [{"botToken": "t"}]}}})",
+               "/settings/notifications/telegram/0/chatId", "required");
+}
+
+TEST(Load, AllErrorsAreCollected) {
+    auto r = load_from_string(R"({"apps": {"a": {"keepalive": 7, "name": "", "working-directory": "x", "binary": "../b"},
+                                            "b": {"keepalive": 1}}, "history": 1})",
+                              "watchd.json");
+    EXPECT_GE(r.diagnostics.size(), 8u) << ::testing::PrintToString(errors(r));
+    EXPECT_FALSE(r.ok());
+}
+
+TEST(Load, SyntaxErrorsHaveLineAndColumn) {
+    auto r = load_from_string("{\n  \"apps\": {\n    \"web\": [1,, 2]\n}", "watchd.json");
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_NE(r.diagnostics[0].to_string().find("watchd.json: line 3 column 15"), std::string::npos)
+        << r.diagnostics[0].to_string();
+}
+
+TEST(Load, CommentsAndTrailingCommasAreAccepted) {
+    auto r = load_from_string("{ // watchd\n \"apps\": {\"a\": {\"keepalive\": 1, \"name\": \"A\", /* x */ "
+                              "\"working-directory\": \"/s\", \"binary\": \"a\",},},}",
+                              "w.json");
+    EXPECT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+}
+
+TEST(Load, HomeExpansion) {
+    ::setenv("HOME", "/home/tester", 1);
+    auto r = load_from_string(R"({"apps": {"a": {"keepalive": 1, "name": "A", "working-directory": "~/apps/a", "binary": "run"}}})",
+                              "w.json");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.config->apps[0].working_directory, "/home/tester/apps/a");
+    EXPECT_EQ(r.config->apps[0].exec_path(), "/home/tester/apps/a/run");
+}
+
+TEST(Load, KeyValueIsKeptAsJson) {
+    auto r = load_from_string(app_with(R"("keyvalue": {"n": 1, "s": "x", "o": {"a": [true]}})"), "w.json");
+    ASSERT_TRUE(r.ok());
+    const auto &kv = r.config->apps[0].keyvalue;
+    EXPECT_EQ(kv.at("n"), "1");
+    EXPECT_EQ(kv.at("s"), "\"x\"");
+    EXPECT_EQ(kv.at("o"), "{\"a\":[true]}");
+}
+
+class DropIns : public ::testing::Test {
+protected:
+    fs::path dir;
+    void SetUp() override {
+        char t[] = "/tmp/watchd-cfg-XXXXXX";
+        ASSERT_NE(mkdtemp(t), nullptr);
+        dir = t;
+        fs::create_directory(dir / "watchd.d");
+    }
+    void TearDown() override { fs::remove_all(dir); }
+    void write(const fs::path &p, const std::string &text) { std::ofstream(p) << text; }
+};
+
+TEST_F(DropIns, MergeOverrideAddDelete) {
+    write(dir / "watchd.json", R"({"apps": {
+        "a": {"keepalive": 1, "name": "A", "working-directory": "/s", "binary": "a"},
+        "b": {"keepalive": 1, "name": "B", "working-directory": "/s", "binary": "b"}}, "history": 10})");
+    write(dir / "watchd.d" / "10-name.json", R"({"apps": {"a": {"name": "Renamed"}}, "history": 20})");
+    write(dir / "watchd.d" / "20-more.json", R"({"apps": {"c": {"keepalive": 1, "name": "C", "working-directory": "/s",
+        "binary": "c"}, "b": null}})");
+    write(dir / "watchd.d" / "30-later.json", R"({"history": 30})");
+    write(dir / "watchd.d" / "ignored.txt", "not json");
+    auto r = load((dir / "watchd.json").string());
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    ASSERT_EQ(r.config->apps.size(), 2u);
+    EXPECT_EQ(r.config->apps[0].name, "Renamed");
+    EXPECT_EQ(r.config->apps[1].id, "c");
+    EXPECT_EQ(r.config->history, 30u); // lexical order: the last drop-in wins
+}
+
+TEST_F(DropIns, ErrorsNameTheFileThatSuppliedTheValue) {
+    write(dir / "watchd.json", R"({"apps": {"a": {"keepalive": 1, "name": "A", "working-directory": "/s", "binary": "a"}}})");
+    write(dir / "watchd.d" / "50-bad.json", R"({"apps": {"a": {"binary": "../escape"}}, "history": 1})");
+    auto r = load((dir / "watchd.json").string());
+    ASSERT_EQ(r.diagnostics.size(), 2u) << ::testing::PrintToString(errors(r));
+    for (const auto &d : r.diagnostics) EXPECT_EQ(d.file, (dir / "watchd.d" / "50-bad.json").string()) << d.to_string();
+    // values from the main file are still blamed on the main file
+    write(dir / "watchd.d" / "50-bad.json", R"({"apps": {"a": {"name": "ok"}}})");
+    write(dir / "watchd.json", R"({"apps": {"a": {"keepalive": 1, "name": "A", "working-directory": "rel", "binary": "a"}}})");
+    r = load((dir / "watchd.json").string());
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].file, (dir / "watchd.json").string());
+}
+
+TEST_F(DropIns, SyntaxErrorInADropInIsReportedAndNothingLoads) {
+    write(dir / "watchd.json", R"({"apps": {"a": {"keepalive": 1, "name": "A", "working-directory": "/s", "binary": "a"}}})");
+    write(dir / "watchd.d" / "bad.json", "{ nope");
+    auto r = load((dir / "watchd.json").string());
+    ASSERT_FALSE(r.ok());
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].file, (dir / "watchd.d" / "bad.json").string());
+}
+
+TEST_F(DropIns, MissingFileIsAClearError) {
+    auto r = load((dir / "nope.json").string());
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_NE(r.diagnostics[0].to_string().find("nope.json: cannot read: No such file or directory"), std::string::npos)
+        << r.diagnostics[0].to_string();
+}
+
+} // namespace
+} // namespace watchd::config
