@@ -19,13 +19,15 @@ template <class F> int guarded(const char *what, F &&f) noexcept {
 }
 } // namespace
 
-base::Result<std::unique_ptr<IoSource>> IoSource::create(sd_event *e, int fd, std::uint32_t events, Callback cb) {
+base::Result<std::unique_ptr<IoSource>> IoSource::create(sd_event *e, int fd, std::uint32_t events, Callback cb,
+                                                         int priority) {
     std::unique_ptr<IoSource> s(new IoSource());
     s->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
     int r = sd_event_add_io(e, &raw, fd, events, &IoSource::dispatch, s.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_io"));
     s->src_.reset(raw);
+    sd_event_source_set_priority(raw, priority);
     return s;
 }
 
@@ -36,13 +38,14 @@ int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) 
     return guarded("io", [&] { self->cb_(revents); });
 }
 
-base::Result<std::unique_ptr<Timer>> Timer::create(sd_event *e, Callback cb) {
+base::Result<std::unique_ptr<Timer>> Timer::create(sd_event *e, Callback cb, int priority) {
     std::unique_ptr<Timer> t(new Timer());
     t->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
     int r = sd_event_add_time(e, &raw, CLOCK_MONOTONIC, UINT64_MAX, 0, &Timer::dispatch, t.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_time"));
     t->src_.reset(raw);
+    sd_event_source_set_priority(raw, priority);
     sd_event_source_set_enabled(raw, SD_EVENT_OFF);
     return t;
 }
@@ -72,6 +75,7 @@ base::Result<std::unique_ptr<ChildSource>> ChildSource::create(sd_event *e, int 
     int r = sd_event_add_child_pidfd(e, &raw, pidfd, WEXITED, &ChildSource::dispatch, c.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_child_pidfd"));
     c->src_.reset(raw);
+    sd_event_source_set_priority(raw, SD_EVENT_PRIORITY_IMPORTANT);
     return c;
 }
 

@@ -21,7 +21,9 @@ using SourcePtr = base::Handle<sd_event_source, sd_event_source_disable_unref>;
 class IoSource {
 public:
     using Callback = std::function<void(std::uint32_t revents)>;
-    static base::Result<std::unique_ptr<IoSource>> create(sd_event *e, int fd, std::uint32_t events, Callback cb);
+    // priority: sd-event's (lower runs first), e.g. SD_EVENT_PRIORITY_IMPORTANT for process exits.
+    static base::Result<std::unique_ptr<IoSource>> create(sd_event *e, int fd, std::uint32_t events, Callback cb,
+                                                          int priority = SD_EVENT_PRIORITY_NORMAL);
     IoSource(const IoSource &) = delete;
     // Stops dispatching; safe from inside the callback (destroying the source there is not).
     void disable();
@@ -38,7 +40,8 @@ private:
 class Timer {
 public:
     using Callback = std::function<void()>;
-    static base::Result<std::unique_ptr<Timer>> create(sd_event *e, Callback cb);
+    static base::Result<std::unique_ptr<Timer>> create(sd_event *e, Callback cb,
+                                                       int priority = SD_EVENT_PRIORITY_NORMAL);
     Timer(const Timer &) = delete;
     Timer &operator=(const Timer &) = delete;
     // Fires once at `at` (CLOCK_MONOTONIC µs); re-arming moves the deadline.
@@ -54,6 +57,8 @@ private:
 };
 
 // A child process watched through its pidfd; sd-event reaps it after the callback (which gets its siginfo).
+// Dispatched before ordinary sources (SD_EVENT_PRIORITY_IMPORTANT): a restart must not wait behind the dead
+// child's output pipes reaching EOF.
 class ChildSource {
 public:
     using Callback = std::function<void(const siginfo_t &)>;

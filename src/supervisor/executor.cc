@@ -234,8 +234,9 @@ void Supervisor::watch_pid(Unit &u, pid_t pid, base::Pidfd fd, bool child) {
         });
         if (src) raw->child_source = std::move(*src);
     } else {
-        auto src = event::IoSource::create(loop_.get(), raw->fd.get(), EPOLLIN,
-                                           [raw, finish](std::uint32_t) { finish({raw->pid, 0, 0, false}); });
+        auto src = event::IoSource::create(
+            loop_.get(), raw->fd.get(), EPOLLIN, [raw, finish](std::uint32_t) { finish({raw->pid, 0, 0, false}); },
+            SD_EVENT_PRIORITY_IMPORTANT);
         if (src) raw->io_source = std::move(*src);
     }
     if (!raw->child_source && !raw->io_source) {

@@ -27,7 +27,8 @@ bool is_private_env(std::string_view kv) {
 Supervisor::Supervisor(event::Loop &loop) : loop_(loop) {
     for (char **e = environ; e && *e; ++e)
         if (!is_private_env(*e)) parent_env_.emplace_back(*e);
-    auto t = event::Timer::create(loop_.get(), [this] { graveyard_.clear(); });
+    // Freeing retired resources can wait until nothing else is pending.
+    auto t = event::Timer::create(loop_.get(), [this] { graveyard_.clear(); }, SD_EVENT_PRIORITY_IDLE);
     if (t) reaper_ = std::move(*t);
 }
 
@@ -52,7 +53,11 @@ void Supervisor::drain() {
         auto [u, e] = std::move(queue_.front());
         queue_.pop_front();
         auto actions = model::transition(u->spec, settings_, u->status, e, now());
-        for (const auto &a : actions) execute(*u, a);
+        // Effects first, then the log lines of this step: a restart is not delayed by writing "exited".
+        for (const auto &a : actions)
+            if (!std::holds_alternative<model::act::Announce>(a)) execute(*u, a);
+        for (const auto &a : actions)
+            if (std::holds_alternative<model::act::Announce>(a)) execute(*u, a);
     }
     draining_ = false;
     after_drain();

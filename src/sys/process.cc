@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <fstream>
 #include <grp.h>
-#include <linux/sched.h>
 #include <sched.h>
 #include <sstream>
 #include <sys/stat.h>
@@ -24,9 +23,22 @@ namespace watchd::sys {
 
 namespace {
 
+// Shared with the child: with CLONE_VM the child writes here and the parent reads it once the child has exec'ed
+// or exited (CLONE_VFORK suspends the parent until then).
+struct ChildArgs {
+    const ExecSpec *spec;
+    char *const *argv;
+    char *const *envp;
+    int devnull;
+    int error;          // errno of the failed step, 0 when execve succeeded
+    const char *step;   // the failed step
+};
+
 // Async-signal-safe failure report from the child: "watchd: <what>: <strerror>\n" on fd 2, then exit 127.
-[[noreturn]] void child_fail(const char *what) {
+[[noreturn]] void child_fail(ChildArgs *a, const char *what) {
     int err = errno;
+    a->error = err ? err : EINVAL;
+    a->step = what;
     const char *e = strerrordesc_np(err);
     if (!e) e = "unknown error";
     struct iovec v[] = {{const_cast<char *>("watchd: "), 8},
@@ -38,31 +50,38 @@ namespace {
     _exit(127);
 }
 
-// Runs in the child between clone and exec: only async-signal-safe calls, no allocation.
-[[noreturn]] void child_exec(const ExecSpec &s, char *const *argv, char *const *envp, int devnull) {
-    // Default dispositions and an empty mask: watchd blocks SIGTERM/SIGHUP/SIGCHLD for sd-event.
+// Runs in the child between clone and exec, on its own stack, sharing watchd's memory: only async-signal-safe
+// calls, no allocation, no writes to shared state but *a.
+int child_main(void *p) {
+    auto *a = static_cast<ChildArgs *>(p);
+    const ExecSpec &s = *a->spec;
+    // Default dispositions and an empty mask: watchd blocks SIGTERM/SIGHUP/SIGCHLD for sd-event. Without
+    // CLONE_SIGHAND the child has its own copy of the handler table, so this does not touch watchd's.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
-        signal(sig, SIG_DFL);
+        struct sigaction cur {};
+        if (sigaction(sig, nullptr, &cur) == 0 && cur.sa_handler != SIG_DFL) sigaction(sig, &dfl, nullptr);
     }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (s.new_session && setsid() < 0) child_fail("setsid");
+    if (s.new_session && setsid() < 0) child_fail(a, "setsid");
     // stdin from /dev/null; stdout/stderr to the prepared fds.
-    int in = devnull, out = s.stdout_fd >= 0 ? s.stdout_fd : devnull, err = s.stderr_fd >= 0 ? s.stderr_fd : devnull;
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) child_fail("dup2");
+    int out = s.stdout_fd >= 0 ? s.stdout_fd : a->devnull, err = s.stderr_fd >= 0 ? s.stderr_fd : a->devnull;
+    if (dup2(a->devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) child_fail(a, "dup2");
     if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
         for (int fd = 3; fd < 65536; ++fd) close(fd);
     }
-    if (!s.working_directory.empty() && chdir(s.working_directory.c_str()) < 0) child_fail("chdir");
+    if (!s.working_directory.empty() && chdir(s.working_directory.c_str()) < 0) child_fail(a, "chdir");
     if (s.gid != static_cast<gid_t>(-1) || s.uid != static_cast<uid_t>(-1)) {
-        if (setgroups(s.groups.size(), s.groups.data()) < 0) child_fail("setgroups");
-        if (s.gid != static_cast<gid_t>(-1) && setresgid(s.gid, s.gid, s.gid) < 0) child_fail("setresgid");
-        if (s.uid != static_cast<uid_t>(-1) && setresuid(s.uid, s.uid, s.uid) < 0) child_fail("setresuid");
+        if (setgroups(s.groups.size(), s.groups.data()) < 0) child_fail(a, "setgroups");
+        if (s.gid != static_cast<gid_t>(-1) && setresgid(s.gid, s.gid, s.gid) < 0) child_fail(a, "setresgid");
+        if (s.uid != static_cast<uid_t>(-1) && setresuid(s.uid, s.uid, s.uid) < 0) child_fail(a, "setresuid");
     }
-    execve(s.path.c_str(), argv, envp);
-    child_fail("execve");
+    execve(s.path.c_str(), a->argv, a->envp);
+    child_fail(a, "execve");
 }
 
 std::vector<char *> c_strings(const std::vector<std::string> &v) {
@@ -73,6 +92,10 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
     return out;
 }
 
+// The child's stack. One suffices: CLONE_VFORK keeps watchd (single-threaded) suspended until the child has
+// exec'ed, so two children never use it at once.
+alignas(64) char g_child_stack[256 * 1024];
+
 } // namespace
 
 base::Result<Spawned> spawn(const ExecSpec &spec) {
@@ -80,27 +103,30 @@ base::Result<Spawned> spawn(const ExecSpec &spec) {
     auto envp = c_strings(spec.envp);
     base::UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!devnull) return base::unexpected(base::errno_error(errno, "open /dev/null"));
+    ChildArgs args{&spec, argv.data(), envp.data(), devnull.get(), 0, nullptr};
 
+    // posix_spawn's technique plus a pidfd: no copy of watchd's page tables, and the exec result is known here.
     int pidfd = -1;
-    struct clone_args args {};
-    args.flags = CLONE_PIDFD;
-    args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-    args.exit_signal = SIGCHLD;
-    long r = syscall(SYS_clone3, &args, sizeof args);
-    if (r < 0 && errno == ENOSYS) {
-        r = fork(); // kernels before 5.3: plain fork + pidfd_open below
-    }
-    if (r < 0) return base::unexpected(base::errno_error(errno, "clone3"));
-    if (r == 0) child_exec(spec, argv.data(), envp.data(), devnull.get());
-
-    pid_t pid = static_cast<pid_t>(r);
-    if (pidfd < 0) {
-        auto fd = pidfd_open(pid);
-        if (!fd) {
-            ::kill(pid, SIGKILL);
-            return base::unexpected(fd.error());
+    pid_t pid = ::clone(child_main, g_child_stack + sizeof g_child_stack,
+                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+    if (pid < 0 && errno == EINVAL) { // kernels before 5.2: no CLONE_PIDFD
+        pid = ::clone(child_main, g_child_stack + sizeof g_child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        if (pid > 0 && args.error == 0) {
+            auto fd = pidfd_open(pid);
+            if (!fd) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+                return base::unexpected(fd.error());
+            }
+            pidfd = fd->release();
         }
-        return Spawned{pid, std::move(*fd)};
+    }
+    if (pid < 0) return base::unexpected(base::errno_error(errno, "clone"));
+    if (args.error != 0) {
+        // The child could not exec: it has exited already; reap it and say which step failed.
+        if (pidfd >= 0) ::close(pidfd);
+        ::waitpid(pid, nullptr, 0);
+        return base::unexpected(base::errno_error(args.error, args.step, spec.path));
     }
     return Spawned{pid, base::Pidfd(pidfd)};
 }

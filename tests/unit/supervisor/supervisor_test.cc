@@ -344,6 +344,17 @@ TEST_F(SupervisorTest, MissingBinaryIsAClearErrorAndOthersRun) {
     EXPECT_EQ(status("good").state, UnitState::Running);
 }
 
+TEST_F(SupervisorTest, MissingWorkingDirectoryIsReportedByStep) {
+    auto bad = shell_app("nowd", "exec sleep 100");
+    bad.working_directory = (dir / "does-not-exist").string();
+    bad.restart.start_limit_burst = 2;
+    sup->apply(config({bad}));
+    ASSERT_TRUE(run_until([&] { return status("nowd").state == UnitState::Failed; }, 5 * kUsecPerSec));
+    // the child's chdir failed; watchd learns which step failed before the child is gone
+    EXPECT_NE(status("nowd").last_error.find("chdir"), std::string::npos) << status("nowd").last_error;
+    EXPECT_NE(status("nowd").last_error.find("No such file or directory"), std::string::npos) << status("nowd").last_error;
+}
+
 TEST_F(SupervisorTest, LogDirectoryGetsPatrolsDatedFiles) {
     auto a = shell_app("logger", "echo to-stdout; echo to-stderr >&2; exec sleep 100");
     a.log_directory = "logs";
