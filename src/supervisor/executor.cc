@@ -223,6 +223,11 @@ void Supervisor::watch_pid(Unit &u, pid_t pid, base::Pidfd fd, bool child) {
             retire(std::shared_ptr<WatchedProcess>(std::move(*it)));
             u.rt.processes.erase(it);
         }
+        // What the process wrote before it died goes to the log before its exit does.
+        std::vector<OutputReader *> mine;
+        for (auto &o : u.rt.outputs)
+            if (o->pid == e.pid) mine.push_back(o.get());
+        for (OutputReader *o : mine) drain_output(u, *o);
         post(u, e);
     };
     if (child) {
@@ -296,18 +301,21 @@ void Supervisor::start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pi
     r->priority = priority;
     r->fd = std::move(fd);
     OutputReader *raw = r.get();
-    auto src = event::IoSource::create(loop_.get(), raw->fd.get(), EPOLLIN, [this, &u, raw](std::uint32_t) {
-        on_output(*raw);
-        if (!raw->done) return;
-        auto it = std::find_if(u.rt.outputs.begin(), u.rt.outputs.end(), [&](const auto &o) { return o.get() == raw; });
-        if (it != u.rt.outputs.end()) {
-            retire(std::shared_ptr<OutputReader>(std::move(*it)));
-            u.rt.outputs.erase(it);
-        }
-    });
+    auto src = event::IoSource::create(loop_.get(), raw->fd.get(), EPOLLIN,
+                                       [this, &u, raw](std::uint32_t) { drain_output(u, *raw); });
     if (!src) return; // output is lost, but the app still runs: its writes fail with EPIPE
     r->source = std::move(*src);
     u.rt.outputs.push_back(std::move(r));
+}
+
+void Supervisor::drain_output(Unit &u, OutputReader &r) {
+    on_output(r);
+    if (!r.done) return;
+    auto it = std::find_if(u.rt.outputs.begin(), u.rt.outputs.end(), [&](const auto &o) { return o.get() == &r; });
+    if (it != u.rt.outputs.end()) {
+        retire(std::shared_ptr<OutputReader>(std::move(*it)));
+        u.rt.outputs.erase(it);
+    }
 }
 
 void Supervisor::on_output(OutputReader &r) {

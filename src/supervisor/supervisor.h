@@ -62,6 +62,8 @@ private:
     void watch_pid(Unit &u, pid_t pid, base::Pidfd fd, bool child);
     void start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pid);
     void on_output(OutputReader &r);
+    // Reads what is buffered; retires the reader at EOF (safe from inside its own callback).
+    void drain_output(Unit &u, OutputReader &r);
     void arm_timer(Unit &u, model::TimerKind k, base::Usec at);
     void cancel_timer(Unit &u, model::TimerKind k);
     void announce(Unit &u, const model::act::Announce &a);

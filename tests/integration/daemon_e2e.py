@@ -81,6 +81,7 @@ cfg = {"apps": {
     "keeper": app("echo $$ > keeper.pid; exec sleep 100"),
     "victim": app("echo $$ > victim.pid; exec sleep 100"),
     "stubborn": app("trap '' TERM; echo $$ > stubborn.pid; while :; do sleep 1; done"),
+    "talker": app("echo last-words >&2; exit 3", restart={"start-limit-burst": 1}),
 }}
 write_config(CONF, cfg)
 r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
@@ -130,6 +131,9 @@ finally:
     log.close()
 out = read(log.name)
 check("keeper" in out and "started" in out, "watchd logs app events to stderr without a journal")
+words, exited = out.find("]: last-words"), out.find("app talker: exited with status 3")
+check(0 <= words < exited, "an app's last output is logged before its exit")
+check("app talker: start limit hit" in out, "a crash loop ends in the start limit, logged")
 if FAILS:
     print("\n--- watchd log ---\n" + out)
 print(f"{len(FAILS)} failed")
