@@ -42,7 +42,8 @@ base::Result<std::unique_ptr<Timer>> Timer::create(sd_event *e, Callback cb, int
     std::unique_ptr<Timer> t(new Timer());
     t->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
-    int r = sd_event_add_time(e, &raw, CLOCK_MONOTONIC, UINT64_MAX, 0, &Timer::dispatch, t.get());
+    // Accuracy 1 ms: sd-event's default (0) allows it to coalesce a timer up to 250 ms after its deadline.
+    int r = sd_event_add_time(e, &raw, CLOCK_MONOTONIC, UINT64_MAX, 1000, &Timer::dispatch, t.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_time"));
     t->src_.reset(raw);
     sd_event_source_set_priority(raw, priority);

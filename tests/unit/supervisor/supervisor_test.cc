@@ -151,6 +151,21 @@ TEST_F(SupervisorTest, ExitCodeRecordedAndCrashLoopHitsStartLimit) {
     EXPECT_TRUE(run_until([&] { return status("crash").history.size() > 4; }, 5 * kUsecPerSec));
 }
 
+TEST_F(SupervisorTest, BackoffDelaysAreKept) {
+    auto a = shell_app("bo", "exit 1");
+    a.restart.backoff_initial = 100 * kUsecPerMsec;
+    a.restart.backoff_max = 100 * kUsecPerMsec;
+    a.restart.start_limit_burst = 0;
+    sup->apply(config({a}));
+    // first restart at once, then 100 ms apart: 6 instances take about 0.4 s (not less: the delay is kept; not
+    // much more: timers are not left to drift)
+    const base::Usec t0 = base::now_monotonic();
+    ASSERT_TRUE(run_until([&] { return status("bo").history.size() >= 6; }, 5 * kUsecPerSec));
+    const base::Usec took = base::now_monotonic() - t0;
+    EXPECT_GE(took, 400 * kUsecPerMsec);
+    EXPECT_LT(took, 1000 * kUsecPerMsec) << "backoff timers fire late: " << base::format_duration(took);
+}
+
 TEST_F(SupervisorTest, EnvironmentArgsAndWorkingDirectory) {
     auto a = shell_app("envy", "echo \"$0|$1|$(pwd)|$WATCHD_ID|$PATROL_ID|$WATCHD_KEEPALIVE|$WATCHD_HTTP|"
                                "$PATROL_UDP|$WATCHD_SECRET|$FOO|$HOME\" > out.txt; exec sleep 100");
