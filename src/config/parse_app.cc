@@ -155,33 +155,12 @@ model::KeyValue parse_keyvalue(Obj &o, std::string_view key) {
 }
 
 void parse_apps(Obj &root, model::Config &cfg) {
-    const json::object *apps = root.object("apps");
-    if (!apps) return;
-    std::map<std::string, std::string> seen; // lower-cased id → the key first seen
-    for (const auto &kv : *apps) {
-        const std::string key(kv.key());
-        const std::string ptr = child_pointer(root.at("apps"), key);
-        if (!is_id(key)) {
-            root.ctx().error(ptr, "app id must be 1 to 63 letters, digits or '-', not starting or ending with '-'");
-            continue;
-        }
-        std::string id = key;
-        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (auto it = seen.find(id); it != seen.end()) {
-            root.ctx().error(ptr, "duplicate app id: same as \"" + it->second + "\" (ids ignore case)");
-            continue;
-        }
-        seen.emplace(id, key);
-        if (!kv.value().is_object()) {
-            root.ctx().error(ptr, "expected an object, got " + kind_name(kv.value()));
-            continue;
-        }
+    for_each_keyed(root, "apps", "app", [&](const std::string &id, Obj &o) {
         model::AppSpec a;
         a.id = id;
-        Obj o(kv.value().get_object(), ptr, root.ctx());
         parse_app(o, a);
         cfg.apps.push_back(std::move(a));
-    }
+    });
     std::sort(cfg.apps.begin(), cfg.apps.end(), [](const auto &x, const auto &y) { return x.id < y.id; });
 }
 

@@ -160,33 +160,12 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
 } // namespace
 
 void parse_services(Obj &root, model::Config &cfg) {
-    const json::object *services = root.object("services");
-    if (!services) return;
-    std::map<std::string, std::string> seen;
-    for (const auto &kv : *services) {
-        const std::string key(kv.key());
-        const std::string ptr = child_pointer(root.at("services"), key);
-        if (!is_id(key)) {
-            root.ctx().error(ptr, "service id must be 1 to 63 letters, digits or '-', not starting or ending with '-'");
-            continue;
-        }
-        std::string id = key;
-        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (auto it = seen.find(id); it != seen.end()) {
-            root.ctx().error(ptr, "duplicate service id: same as \"" + it->second + "\" (ids ignore case)");
-            continue;
-        }
-        seen.emplace(id, key);
-        if (!kv.value().is_object()) {
-            root.ctx().error(ptr, "expected an object, got " + kind_name(kv.value()));
-            continue;
-        }
+    for_each_keyed(root, "services", "service", [&](const std::string &id, Obj &o) {
         model::ServiceSpec s;
         s.id = id;
-        Obj o(kv.value().get_object(), ptr, root.ctx());
         parse_service(o, s);
         cfg.services.push_back(std::move(s));
-    }
+    });
     std::sort(cfg.services.begin(), cfg.services.end(), [](const auto &x, const auto &y) { return x.id < y.id; });
 }
 

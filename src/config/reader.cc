@@ -177,6 +177,35 @@ void Obj::reject_unknown() {
     }
 }
 
+void for_each_keyed(Obj &root, std::string_view section, std::string_view noun,
+                    const std::function<void(const std::string &id, Obj &entry)> &fn) {
+    const json::object *entries = root.object(section);
+    if (!entries) return;
+    std::map<std::string, std::string> seen; // lower-cased id → the key first seen
+    const std::string n(noun);
+    for (const auto &kv : *entries) {
+        const std::string key(kv.key());
+        const std::string ptr = child_pointer(root.at(section), key);
+        if (!is_id(key)) {
+            root.ctx().error(ptr, n + " id must be 1 to 63 letters, digits or '-', not starting or ending with '-'");
+            continue;
+        }
+        std::string id = key;
+        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (auto it = seen.find(id); it != seen.end()) {
+            root.ctx().error(ptr, "duplicate " + n + " id: same as \"" + it->second + "\" (ids ignore case)");
+            continue;
+        }
+        seen.emplace(id, key);
+        if (!kv.value().is_object()) {
+            root.ctx().error(ptr, "expected an object, got " + kind_name(kv.value()));
+            continue;
+        }
+        Obj o(kv.value().get_object(), ptr, root.ctx());
+        fn(id, o);
+    }
+}
+
 bool is_clean_path(std::string_view p) {
     if (p.empty() || p == ".") return false;
     if (p.size() > 1 && p.back() == '/') p.remove_suffix(1);

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -69,6 +70,11 @@ private:
     Context &ctx_;
     std::set<std::string, std::less<>> known_;
 };
+
+// Walks an id-keyed section ("apps", "services"): checks each key is a valid, case-insensitively unique id and
+// each value an object, then calls fn(lower-cased id, the value). `noun` names the entries in messages.
+void for_each_keyed(Obj &root, std::string_view section, std::string_view noun,
+                    const std::function<void(const std::string &id, Obj &entry)> &fn);
 
 // patrol's IsPathClean: not empty, not ".", and equal to its lexically cleaned form (a trailing "/" allowed).
 bool is_clean_path(std::string_view p);
