@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "config/load.h"
@@ -9,6 +10,7 @@
 #include "event/loop.h"
 #include "supervisor/supervisor.h"
 #include "sys/log.h"
+#include "sys/process.h"
 #include "watchd_config.h"
 
 using namespace watchd;
@@ -38,8 +40,21 @@ int check_config(const std::string &path) {
                      r.diagnostics.size() == 1 ? "" : "s");
         return 1;
     }
-    std::printf("%s: OK (%zu apps, %zu services, %zu checks)\n", path.c_str(), r.config->apps.size(),
-                r.config->services.size(), r.config->checks.size());
+    // Valid, but would it run here? Missing binaries or directories are warnings: they may be deployed later.
+    size_t warnings = 0;
+    for (const auto &a : r.config->apps) {
+        auto warn = [&](const char *key, const std::string &what) {
+            std::fprintf(stderr, "%s: /apps/%s/%s: warning: %s\n", path.c_str(), a.id.c_str(), key, what.c_str());
+            ++warnings;
+        };
+        if (struct stat st {}; ::stat(a.working_directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            warn("working-directory", a.working_directory + " is not a directory here");
+        else if (auto ok = sys::check_executable(a.exec_path()); !ok)
+            warn("binary", ok.error().message());
+    }
+    std::printf("%s: OK (%zu apps, %zu services, %zu checks%s)\n", path.c_str(), r.config->apps.size(),
+                r.config->services.size(), r.config->checks.size(),
+                warnings ? (", " + std::to_string(warnings) + " warning" + (warnings == 1 ? "" : "s")).c_str() : "");
     return 0;
 }
 

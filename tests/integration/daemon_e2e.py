@@ -73,6 +73,10 @@ check("/apps/web/working-directory" in r.stderr, "the error names /apps/web/work
 write_config(CONF, "{\"apps\": {\"web\": ")
 r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
 check(r.returncode == 1 and "watchd.json" in r.stderr, "malformed JSON is an error naming the file: " + r.stderr.strip())
+write_config(CONF, {"apps": {"later": app("x", binary="not/deployed/yet")}})
+r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
+check(r.returncode == 0 and "/apps/later/binary: warning:" in r.stderr and "1 warning" in r.stdout,
+      "--check-config warns (exit 0) about a binary that is not there: " + r.stderr.strip())
 r = subprocess.run([WATCHD, "--bogus"], capture_output=True, text=True, timeout=30)
 check(r.returncode == 2 and "--bogus" in r.stderr, "an unknown option is refused by name")
 
