@@ -49,7 +49,8 @@ void init(Target target, int max_priority, std::string filter) {
 bool to_journal() { return g_journal; }
 
 void unit(int priority, const UnitFields &f, std::string_view message) {
-    if (!wanted(priority, message)) return;
+    // The filter sees the whole line, as gossm's -logfilter does: "app web: started, pid 42".
+    if (!wanted(priority, std::string(f.kind) + " " + std::string(f.id) + ": " + std::string(message))) return;
     if (g_journal) {
         std::string msg = field("MESSAGE", std::string(f.id) + ": " + std::string(message));
         std::string prio = "PRIORITY=" + std::to_string(priority);

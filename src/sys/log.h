@@ -10,7 +10,8 @@ namespace watchd::sys::log {
 enum class Target { Auto, Journal, Stderr };
 
 // Chooses the target (Auto: the journal when its socket exists), the highest priority shown (LOG_DEBUG = all) and
-// gossm's text filter (only messages containing `filter` are written; empty = all).
+// gossm's text filter (only watchd's own lines containing `filter` are written; apps' output is never filtered;
+// empty = all).
 void init(Target target, int max_priority, std::string filter);
 bool to_journal();
 

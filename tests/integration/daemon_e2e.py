@@ -133,6 +133,14 @@ finally:
         d.kill()
         d.wait()
     log.close()
+# --log-filter: only watchd's own lines containing the text (gossm's -logfilter)
+write_config(CONF, {"apps": {"alpha": app("exec sleep 100"), "beta": app("exec sleep 100")}})
+fl = subprocess.run(["timeout", "-s", "TERM", "1", WATCHD, "--config", CONF, "--log-target", "stderr",
+                     "--log-filter", "beta"], capture_output=True, text=True, env=env, timeout=30)
+lines = [l for l in fl.stderr.splitlines() if l.strip()]
+check(fl.returncode == 124 and lines and all("beta" in l for l in lines) and any("app beta: started" in l for l in lines),
+      "--log-filter beta keeps only lines about beta: " + " | ".join(lines))
+
 out = read(log.name)
 check("keeper" in out and "started" in out, "watchd logs app events to stderr without a journal")
 words, exited = out.find("]: last-words"), out.find("app talker: exited with status 3")
