@@ -27,8 +27,16 @@ std::optional<model::Config> load_config(const daemon::Options &o, bool to_log) 
         }
         return std::nullopt;
     }
-    if (!o.http.empty()) r.config->http_listen = o.http;
-    if (!o.udp.empty()) r.config->udp_listen = o.udp;
+    // Overrides also change what apps are told to ping, unless the config advertises its own addresses.
+    auto &c = *r.config;
+    if (!o.http.empty()) {
+        if (c.listen_http == c.http_listen) c.listen_http = o.http;
+        c.http_listen = o.http;
+    }
+    if (!o.udp.empty()) {
+        if (c.listen_udp == c.udp_listen) c.listen_udp = o.udp;
+        c.udp_listen = o.udp;
+    }
     return std::move(r.config);
 }
 

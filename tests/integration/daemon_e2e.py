@@ -141,6 +141,13 @@ lines = [l for l in fl.stderr.splitlines() if l.strip()]
 check(fl.returncode == 124 and lines and all("beta" in l for l in lines) and any("app beta: started" in l for l in lines),
       "--log-filter beta keeps only lines about beta: " + " | ".join(lines))
 
+# --http/--udp: what apps are told to ping follows the override
+write_config(CONF, {"apps": {"envy": app("echo \"$WATCHD_HTTP $PATROL_UDP\" > envy.txt; exec sleep 100")}})
+subprocess.run(["timeout", "-s", "TERM", "1", WATCHD, "--config", CONF, "--log-target", "stderr", "--http",
+                "127.0.0.1:9999", "--udp", "[::1]:9998"], capture_output=True, text=True, env=env, timeout=30)
+check(read(os.path.join(WORK, "envy.txt")).strip() == '["127.0.0.1:9999"] ["[::1]:9998"]',
+      "--http/--udp reach the apps' WATCHD_HTTP/PATROL_UDP: " + read(os.path.join(WORK, "envy.txt")).strip())
+
 out = read(log.name)
 check("keeper" in out and "started" in out, "watchd logs app events to stderr without a journal")
 words, exited = out.find("]: last-words"), out.find("app talker: exited with status 3")
