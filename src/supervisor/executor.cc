@@ -134,6 +134,23 @@ void Supervisor::do_spawn(Unit &u, bool adopt_first) {
     x.working_directory = s.working_directory;
     std::vector<std::string> env;
     if (s.env_parent) env = parent_env_;
+    if (!s.user.empty() || !s.group.empty()) {
+        auto c = sys::resolve_credentials(s.user.empty() ? std::to_string(getuid()) : s.user, s.group);
+        if (!c) {
+            queue_.emplace_back(&u, mdl::ev::SpawnFailed{"/apps/" + s.id + "/" + c.error().where + ": " +
+                                                         c.error().message()});
+            return;
+        }
+        x.uid = c->uid;
+        x.gid = c->gid;
+        x.groups = c->groups;
+        // Like systemd's User=: the user's own HOME/USER/LOGNAME, not watchd's (config env still wins).
+        if (!s.user.empty() && !c->name.empty()) {
+            env.push_back("HOME=" + c->home);
+            env.push_back("USER=" + c->name);
+            env.push_back("LOGNAME=" + c->name);
+        }
+    }
     env.insert(env.end(), s.env.begin(), s.env.end());
     const std::string instance = base::uuid_v4();
     const int mode = static_cast<int>(s.keepalive);
@@ -148,17 +165,6 @@ void Supervisor::do_spawn(Unit &u, bool adopt_first) {
     env.push_back("WATCHD_INSTANCE_ID=" + instance);
     if (!s.secret.empty()) env.push_back("WATCHD_SECRET=" + s.secret);
     x.envp = dedupe_env(std::move(env));
-    if (!s.user.empty() || !s.group.empty()) {
-        auto c = sys::resolve_credentials(s.user.empty() ? std::to_string(getuid()) : s.user, s.group);
-        if (!c) {
-            queue_.emplace_back(&u, mdl::ev::SpawnFailed{"/apps/" + s.id + "/" + c.error().where + ": " +
-                                                         c.error().message()});
-            return;
-        }
-        x.uid = c->uid;
-        x.gid = c->gid;
-        x.groups = c->groups;
-    }
     // Output: dated files when log-directory is set (journal if they cannot be opened), else pipes to us.
     base::UniqueFd out_w, err_w, out_r, err_r;
     bool to_files = false;

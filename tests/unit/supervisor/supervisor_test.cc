@@ -422,9 +422,11 @@ TEST_F(SupervisorTest, DisableStopsAndEnableStarts) {
 
 TEST_F(SupervisorTest, RunsAsConfiguredUser) {
     if (getuid() != 0) GTEST_SKIP() << "needs root to change user";
-    auto a = shell_app("nob", "exec sleep 100");
+    auto a = shell_app("nob", "echo \"$HOME|$USER|$LOGNAME\" > " + (dir / "who.txt").string() + "; exec sleep 100");
     a.user = "nobody";
+    a.env_parent = true; // watchd's HOME (root's) must not leak to another user
     a.working_directory = "/";
+    fs::permissions(dir, fs::perms::all);
     sup->apply(config({a}));
     ASSERT_TRUE(run_until([&] { return status("nob").state == UnitState::Running; }, 5 * kUsecPerSec));
     const pid_t pid = status("nob").pid;
@@ -433,6 +435,8 @@ TEST_F(SupervisorTest, RunsAsConfiguredUser) {
     ASSERT_EQ(::stat(("/proc/" + std::to_string(pid)).c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 65534u);
     EXPECT_EQ(st.st_gid, 65534u);
+    ASSERT_TRUE(run_until([&] { return !slurp(dir / "who.txt").empty(); }, 5 * kUsecPerSec));
+    EXPECT_EQ(slurp(dir / "who.txt"), "/nonexistent|nobody|nobody\n");
 }
 
 } // namespace
