@@ -28,10 +28,4 @@ int Loop::run() {
 
 void Loop::exit(int code) { sd_event_exit(event_.get(), code); }
 
-base::Usec Loop::now_monotonic() const {
-    std::uint64_t u = 0;
-    if (sd_event_now(event_.get(), CLOCK_MONOTONIC, &u) < 0) return base::now_monotonic();
-    return u;
-}
-
 } // namespace watchd::event

@@ -21,8 +21,6 @@ public:
     // Runs until exit(); returns the exit code.
     int run();
     void exit(int code);
-    // Now on the loop's clocks (cached per iteration by sd-event).
-    base::Usec now_monotonic() const;
 
 private:
     Loop() = default;

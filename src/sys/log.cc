@@ -46,8 +46,6 @@ void init(Target target, int max_priority, std::string filter) {
     g_mirror = g_journal && target == Target::Auto && isatty(STDERR_FILENO);
 }
 
-bool to_journal() { return g_journal; }
-
 void unit(int priority, const UnitFields &f, std::string_view message) {
     // The filter sees the whole line, as gossm's -logfilter does: "app web: started, pid 42".
     if (!wanted(priority, std::string(f.kind) + " " + std::string(f.id) + ": " + std::string(message))) return;

@@ -13,7 +13,6 @@ enum class Target { Auto, Journal, Stderr };
 // gossm's text filter (only watchd's own lines containing `filter` are written; apps' output is never filtered;
 // empty = all).
 void init(Target target, int max_priority, std::string filter);
-bool to_journal();
 
 // Journal fields of a unit event: WATCHD_KIND, WATCHD_ID, WATCHD_EVENT, MESSAGE_ID, WATCHD_INSTANCE.
 struct UnitFields {
