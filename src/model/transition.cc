@@ -7,20 +7,6 @@
 
 namespace watchd::model {
 
-std::string_view to_string(Announcement a) {
-    switch (a) {
-    case Announcement::Started: return "started";
-    case Announcement::Exited: return "exited";
-    case Announcement::Restarting: return "restarting";
-    case Announcement::Failed: return "failed";
-    case Announcement::Stopping: return "stopping";
-    case Announcement::Stopped: return "stopped";
-    case Announcement::Timeout: return "timeout";
-    case Announcement::Error: return "error";
-    }
-    return "unknown";
-}
-
 AppStatus initial_status(const AppSpec &spec) {
     AppStatus st;
     st.disabled = spec.disabled;
