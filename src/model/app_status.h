@@ -43,6 +43,7 @@ struct AppStatus {
     pid_t pid = 0;                 // the watched (main) process, 0 when none
     pid_t launcher_pid = 0;        // pidfile/http/udp modes: the spawned process, while it runs
     pid_t instance_pid = 0;        // the main PID this instance had (kept after it exits, for history)
+    pid_t rechecking = 0;          // pidfile mode: this PID just exited; is another one in the pid file now?
     std::string instance_id;       // UUIDv4 of the current instance, empty when none
     base::Usec started_real = 0, started_mono = 0;
     base::Usec last_seen_real = 0, last_seen_mono = 0;

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace watchd::model {
 
@@ -142,13 +143,32 @@ public:
             }
             return;
         }
+        if (spec_.keepalive == KeepAlive::PidFile && st_.state == UnitState::Running) {
+            // patrol follows a daemon that re-forked and rewrote its pid file: look once before calling it dead.
+            st_.rechecking = e.pid;
+            out_.push_back(act::ReadPidFile{});
+            return;
+        }
         announce(Announcement::Exited, describe_exit(e), e.known && !failed_launch ? 5 : 4);
         if (st_.launcher_pid) kill(SIGKILL);
         down(e.known ? st_.last_exit_code : -1, e.known ? e.signal : 0);
     }
 
     void on(const ev::PidFileRead &e) {
-        if (st_.state != UnitState::Starting || spec_.keepalive != KeepAlive::PidFile) return;
+        if (spec_.keepalive != KeepAlive::PidFile) return;
+        if (const pid_t gone = std::exchange(st_.rechecking, 0); gone && st_.state == UnitState::Running) {
+            if (e.pid > 0 && e.pid != gone) {
+                st_.pid = st_.instance_pid = e.pid;
+                ++st_.cas;
+                announce(Announcement::Started, "PID " + std::to_string(gone) + " exited; following PID " +
+                                                    std::to_string(e.pid) + " from " + spec_.pid_path);
+                return;
+            }
+            announce(Announcement::Exited, "exited", 4);
+            down(-1, 0);
+            return;
+        }
+        if (st_.state != UnitState::Starting) return;
         if (e.pid <= 0) {
             st_.last_error = e.error;
             return; // keep polling until the deadline (TimerFired)

@@ -278,6 +278,7 @@ void Supervisor::do_read_pid_file(Unit &u, bool adopting) {
     };
     auto pid = sys::read_pid_file(path);
     if (!pid) return fail(pid.error().message());
+    if (*pid == u.status.rechecking) return fail("still names PID " + std::to_string(*pid) + ", which exited");
     if (auto ok = sys::check_pid_file_age(path, *pid); !ok) return fail(ok.error().message());
     if (s.pid_verify) {
         if (auto ok = sys::verify_pid_binary(*pid, s.exec_path()); !ok) return fail(ok.error().message());

@@ -255,11 +255,32 @@ TEST_F(Machine, PidFileLauncherThenDaemon) {
         // the launcher forked and exited 0: read the pid file now
         {0, ev::ProcessExited{50, 0, 0}, UnitState::Starting, {"read-pid-file"}},
         {0, ev::PidFileRead{77, {}, {}}, UnitState::Running, {"cancel:state", "announce:started"}},
-        // the daemon (not our child) dies: restart at once
-        {kUsecPerSec, ev::ProcessExited{77, 0, 0, false}, UnitState::Starting, {"announce:exited", "spawn"}},
+        // the daemon (not our child) dies: one look at the pid file, then restart at once
+        {kUsecPerSec, ev::ProcessExited{77, 0, 0, false}, UnitState::Running, {"read-pid-file"}},
+        {0, ev::PidFileRead{0, {}, "PID 77 is not running"}, UnitState::Starting, {"announce:exited", "spawn"}},
     });
     EXPECT_EQ(st.history.back().pid, 77);
     EXPECT_EQ(st.history.back().exit_code, -1);
+}
+
+TEST_F(Machine, PidFileFollowsARewrittenPid) {
+    spec.keepalive = KeepAlive::PidFile;
+    spec.pid_path = "web.pid";
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"spawn(adopt)"}},
+        {0, ev::PidFileRead{77, "i-1", {}}, UnitState::Running, {"announce:started"}},
+        // the old master exits after its successor rewrote the pid file: follow it, same instance, no restart
+        {kUsecPerSec, ev::ProcessExited{77, 0, 0, false}, UnitState::Running, {"read-pid-file"}},
+        {0, ev::PidFileRead{78, {}, {}}, UnitState::Running, {"announce:started"}},
+        // a pid file still naming the dead PID is no successor
+        {kUsecPerSec, ev::ProcessExited{78, 0, 0, false}, UnitState::Running, {"read-pid-file"}},
+        {0, ev::PidFileRead{78, {}, {}}, UnitState::Starting, {"announce:exited", "spawn"}},
+    });
+    EXPECT_EQ(st.restarts, 1u);
+    ASSERT_EQ(st.history.size(), 1u);
+    EXPECT_EQ(st.history[0].instance_id, "i-1");
+    EXPECT_EQ(st.history[0].pid, 78);
 }
 
 TEST_F(Machine, PidFileAdoptionWithoutSpawn) {

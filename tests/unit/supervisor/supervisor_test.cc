@@ -221,6 +221,28 @@ TEST_F(SupervisorTest, PidFileModeFollowsTheDaemonChild) {
     EXPECT_TRUE(alive(status("forker").pid));
 }
 
+TEST_F(SupervisorTest, PidFileModeFollowsAReforkedDaemon) {
+    // A daemon that hands over to a successor (nginx binary upgrade style): the successor writes the pid file,
+    // then the old one exits. patrol follows the new PID; a restart here would start a second copy.
+    auto a = shell_app("reforker",
+                       "(sleep 0.3; setsid sleep 100 >/dev/null 2>&1 < /dev/null & echo $! > app.pid; sleep 0.2) "
+                       ">/dev/null 2>&1 < /dev/null & echo $! > app.pid; echo launched >> launches.txt");
+    a.keepalive = model::KeepAlive::PidFile;
+    a.pid_path = "app.pid";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("reforker").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t first = status("reforker").pid;
+    ASSERT_TRUE(run_until([&] { return status("reforker").pid != first && status("reforker").pid != 0; },
+                          5 * kUsecPerSec));
+    const pid_t second = status("reforker").pid;
+    EXPECT_TRUE(alive(second));
+    EXPECT_EQ(std::stoi(slurp(dir / "app.pid")), second);
+    run_until([] { return false; }, 300 * kUsecPerMsec);
+    EXPECT_EQ(slurp(dir / "launches.txt"), "launched\n"); // launched once, never restarted
+    EXPECT_EQ(status("reforker").restarts, 0u);
+    EXPECT_EQ(status("reforker").state, UnitState::Running);
+}
+
 TEST_F(SupervisorTest, PidFileModeAdoptsARunningDaemon) {
     pid_t child = fork();
     if (child == 0) {
