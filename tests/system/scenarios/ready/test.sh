@@ -1,16 +1,30 @@
-# systemctl enable --now watchd reaches active (READY=1 received), with a status line and its app running.
+# 1. `systemctl enable --now watchd` reaches active: Type=notify, so the start job finishes only on READY=1.
 . ./assert.sh
-systemctl enable --now watchd || fail "systemctl enable --now watchd failed"
-[ "$(systemctl is-active watchd)" = active ] || fail "watchd is $(systemctl is-active watchd), not active"
-ok "watchd.service is active (Type=notify: READY=1 was received)"
-[ "$(systemctl is-enabled watchd)" = enabled ] || fail "watchd is not enabled"
+out=$(systemd-analyze verify --man=no watchd.service 2>&1) || fail "systemd-analyze verify watchd.service: $out"
+ok "systemd-analyze verify watchd.service: clean${out:+ ($out)}"
+systemctl enable --now watchd.service || fail "systemctl enable --now watchd failed ($(prop ActiveState))"
+[ "$(prop Type)" = notify ] || fail "watchd.service is Type=$(prop Type), not notify"
+[ "$(systemctl is-active watchd.service)" = active ] || fail "watchd is $(systemctl is-active watchd.service), not active"
+[ "$(prop SubState)" = running ] || fail "watchd's SubState is $(prop SubState)"
+ok "watchd.service is active/running (Type=notify: READY=1 was received), MainPID $(prop MainPID)"
+[ "$(systemctl is-enabled watchd.service)" = enabled ] || fail "watchd is $(systemctl is-enabled watchd.service), not enabled"
 ok "watchd.service is enabled"
-wait_for 10 sh -c 'systemctl show -p StatusText --value watchd | grep -q "1 apps running"' \
-  || fail "StatusText is \"$(systemctl show -p StatusText --value watchd)\""
-ok "StatusText: $(systemctl show -p StatusText --value watchd)"
-wait_for 10 sh -c '[ "$(journalctl -q -o cat SYSLOG_IDENTIFIER=web WATCHD_ID=web)" = "hello from web" ]' \
-  || fail "the app's output is not in the journal with SYSLOG_IDENTIFIER=web WATCHD_ID=web"
-ok "app output in the journal: SYSLOG_IDENTIFIER=web WATCHD_ID=web"
-[ "$(jcount WATCHD_KIND=app WATCHD_ID=web WATCHD_EVENT=started MESSAGE_ID=8f3a2c5e6b7d4e1f9a0b1c2d3e4f5a61)" = 1 ] \
-  || fail "no structured started event for web"
-ok "structured event: WATCHD_KIND=app WATCHD_ID=web WATCHD_EVENT=started MESSAGE_ID=..."
+[ "$(prop ExecMainPID)" = "$(prop MainPID)" ] || fail "MainPID is not the process systemd started"
+[ "$(prop NotifyAccess)" = main ] || fail "NotifyAccess=$(prop NotifyAccess)"
+[ "$(prop WatchdogUSec)" != 0 ] || fail "no WatchdogSec= on watchd.service"
+ok "NotifyAccess=main, WatchdogSec=$(prop WatchdogUSec)"
+wait_for 10 sh -c '[ -n "$(systemctl show -p StatusText --value watchd.service)" ]' || fail "StatusText is empty"
+ok "StatusText: $(prop StatusText)"
+for d in /var/lib/watchd /var/log/watchd /etc/watchd; do [ -d $d ] || fail "$d was not created"; done
+ok "StateDirectory, LogsDirectory and ConfigurationDirectory exist"
+
+wait_for 10 pgrep -f '^sleep 1001$' && pid=$(pgrep -f '^sleep 1001$') || fail "the app web (sleep 1001) is not running: $(ps -eo pid,cmd | tr '\n' ';')"
+in_watchd_cgroup "$pid" || fail "web ($pid) is not in watchd.service's cgroup: $(cat "/proc/$pid/cgroup")"
+ok "web runs as pid $pid in watchd.service's cgroup"
+wait_for 10 jhas 1 WATCHD_KIND=app WATCHD_ID=web WATCHD_EVENT=started WATCHD_PID="$pid" \
+  || fail "no journal entry WATCHD_KIND=app WATCHD_ID=web WATCHD_EVENT=started WATCHD_PID=$pid"
+[ -n "$(jfield MESSAGE_ID WATCHD_ID=web WATCHD_EVENT=started)" ] || fail "the started event has no MESSAGE_ID"
+ok "journal: WATCHD_KIND=app WATCHD_ID=web WATCHD_EVENT=started WATCHD_PID=$pid MESSAGE_ID=$(jfield MESSAGE_ID WATCHD_ID=web WATCHD_EVENT=started)"
+wait_for 10 jhas 1 SYSLOG_IDENTIFIER=web WATCHD_ID=web MESSAGE="hello from web" \
+  || fail "the app's stdout is not in the journal with SYSLOG_IDENTIFIER=web WATCHD_ID=web: $(jmsgs SYSLOG_IDENTIFIER=web)"
+ok "app stdout in the journal: SYSLOG_IDENTIFIER=web WATCHD_ID=web MESSAGE=\"hello from web\""

@@ -1,27 +1,61 @@
-# systemctl reload with a broken config keeps the old one running; a good one is applied, unchanged apps untouched.
+# 5. `systemctl reload` with a broken config keeps the running one (its errors logged, naming the file and,
+# for an invalid value, the JSON pointer); a valid change (an added app) is applied on the next reload while
+# the untouched app keeps its PID.
 . ./assert.sh
-systemctl start watchd || fail "watchd did not start"
-wait_for 10 test -s /run/web.pid || fail "web did not start"
-web=$(cat /run/web.pid)
+systemctl start watchd.service || fail "watchd did not start"
+main=$(prop MainPID)
+wait_for 10 pgrep -f '^sleep 1005$' || fail "web did not start"
+web=$(pgrep -f '^sleep 1005$')
+wait_for 10 jhas 1 WATCHD_ID=web WATCHD_EVENT=started WATCHD_PID="$web" || fail "no started event for web $web"
+ok "watchd $main runs web $web"
 cp /etc/watchd/watchd.json /run/good.json
-printf '{"apps": {"web": {"keepalive": "patrol", "name": "Web", "working-directory": "relative"}' > /etc/watchd/watchd.json
-systemctl reload watchd || fail "systemctl reload failed"
-wait_for 10 sh -c 'journalctl -q -u watchd | grep -q "keeping the running configuration"' \
-  || fail "the rejected reload was not logged"
-journalctl -q -u watchd | grep -q "/etc/watchd/watchd.json: line 1 column" || fail "the syntax error is not named"
-[ "$(systemctl is-active watchd)" = active ] || fail "watchd is not active after a broken reload"
-alive "$web" && [ "$(cat /run/web.pid)" = "$web" ] || fail "web was disturbed by the broken reload"
-ok "broken config rejected ($(journalctl -q -o cat -u watchd | grep 'watchd.json: line' | head -1)); web $web untouched"
+
+# still_running WHAT: watchd and web are untouched after a rejected reload.
+still_running() {
+  sleep 1
+  [ "$(systemctl is-active watchd.service)" = active ] || fail "watchd is $(systemctl is-active watchd.service) after $1"
+  [ "$(prop MainPID)" = "$main" ] || fail "watchd was restarted by $1 ($main -> $(prop MainPID))"
+  alive "$web" && [ "$(pgrep -f '^sleep 1005$')" = "$web" ] || fail "web $web was disturbed by $1"
+  [ "$(jcount WATCHD_ID=web WATCHD_EVENT=started)" = 1 ] || fail "web was started again by $1: $(jmsgs WATCHD_ID=web)"
+  ok "after $1: watchd $main still active with the old config, web $web untouched"
+}
+# rejected WHAT TEXT: watchd logged an error (priority err or worse) containing TEXT since the reload.
+rejected() {
+  wait_for 10 sh -c ". ./assert.sh; jnew $errs -p err _PID=$main | grep -qF -- '$2'" \
+    || fail "no error naming $2 after $1; watchd logged: $(jnew "$all" _PID="$main" | tr '\n' ';')"
+  ok "$1 rejected: $(jnew "$errs" -p err _PID="$main" | tr '\n' ';' | sed 's/;/; /g')"
+}
+# mark: counts watchd's entries so far (all, errors) so that jnew shows only the ones that follow.
+mark() { all=$(jcount _PID="$main"); errs=$(jcount -p err _PID="$main"); }
+
+printf '{"apps": {"web": {"keepalive": "patrol", "name": "Web",\n  "working-directory": "/run", ' > /etc/watchd/watchd.json
+mark
+systemctl reload watchd.service || fail "systemctl reload failed"
+rejected "broken JSON" /etc/watchd/watchd.json
+still_running "a reload with broken JSON"
+
+sed 's|"working-directory": "/run"|"working-directory": "relative"|' /run/good.json > /etc/watchd/watchd.json
+grep -q '"relative"' /etc/watchd/watchd.json || fail "test bug: the invalid config was not written"
+mark
+systemctl reload watchd.service || fail "systemctl reload failed"
+rejected "an invalid working-directory" "/etc/watchd/watchd.json: /apps/web/working-directory"
+still_running "a reload with an invalid value"
+
 python3 - <<'PY'
 import json
 c = json.load(open("/run/good.json"))
 c["apps"]["extra"] = {"keepalive": "patrol", "name": "Extra", "working-directory": "/run",
-                      "binary": "/bin/sh", "args": ["-c", "echo $$ > extra.pid; exec sleep 1000"]}
-json.dump(c, open("/etc/watchd/watchd.json", "w"))
+                      "binary": "/bin/sh", "args": ["-c", "exec sleep 1006"]}
+json.dump(c, open("/etc/watchd/watchd.json", "w"), indent=1)
 PY
-systemctl reload watchd || fail "second reload failed"
-wait_for 10 test -s /run/extra.pid || fail "the added app did not start on reload"
-[ "$(cat /run/web.pid)" = "$web" ] && alive "$web" || fail "web was restarted by a reload that did not change it"
-ok "added app started ($(cat /run/extra.pid)); web $web kept running"
-wait_for 10 sh -c 'systemctl show -p StatusText --value watchd | grep -q "2 apps running"' || fail "status not updated"
-ok "StatusText: $(systemctl show -p StatusText --value watchd)"
+mark
+systemctl reload watchd.service || fail "the valid reload failed"
+wait_for 10 pgrep -f '^sleep 1006$' || fail "the added app extra did not start on reload: $(jnew "$all" _PID="$main" | tr '\n' ';')"
+extra=$(pgrep -f '^sleep 1006$')
+wait_for 10 jhas 1 WATCHD_ID=extra WATCHD_EVENT=started WATCHD_PID="$extra" || fail "no started event for extra $extra"
+ok "the added app extra started as $extra"
+[ -z "$(jnew "$errs" -p err _PID="$main")" ] || fail "errors on the valid reload: $(jnew "$errs" -p err _PID="$main")"
+[ "$(pgrep -f '^sleep 1005$')" = "$web" ] && alive "$web" || fail "web was restarted by a reload that did not change it"
+[ "$(jcount WATCHD_ID=web WATCHD_EVENT=started)" = 1 ] || fail "web was started again: $(jmsgs WATCHD_ID=web)"
+[ "$(prop MainPID)" = "$main" ] && [ "$(systemctl is-active watchd.service)" = active ] || fail "watchd was restarted"
+ok "web $web kept running under watchd $main; StatusText: $(prop StatusText)"
