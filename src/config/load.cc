@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "config/parse.h"
 #include "config/reader.h"
@@ -168,6 +169,7 @@ LoadResult finish(const json::value &doc, Context &ctx) {
 } // namespace
 
 std::string Diagnostic::to_string() const {
+    if (file.starts_with("--")) return file + ": " + message; // an option names the place by itself
     return pointer.empty() ? file + ": " + message : file + ": " + pointer + ": " + message;
 }
 
@@ -178,7 +180,7 @@ LoadResult load_from_string(std::string_view text, const std::string &file) {
     return finish(*doc, ctx);
 }
 
-LoadResult load(const std::string &path) {
+LoadResult load(const std::string &path, const Overrides &overrides) {
     namespace fs = std::filesystem;
     Context ctx(path);
     auto text = read_file(path, ctx, path);
@@ -210,6 +212,14 @@ LoadResult load(const std::string &path) {
         LoadResult r;
         r.diagnostics = ctx.take();
         return r;
+    }
+    // The options' layer: {"http": {"listen": [...]}} from --http, named "--http" in diagnostics.
+    for (const auto &[section, option, values] :
+         {std::tuple{"http", "--http", &overrides.http}, std::tuple{"udp", "--udp", &overrides.udp}}) {
+        if (values->empty()) continue;
+        json::array listen;
+        for (const auto &v : *values) listen.emplace_back(v);
+        merge(*doc, json::object{{section, json::object{{"listen", std::move(listen)}}}}, "", option, ctx);
     }
     return finish(*doc, ctx);
 }

@@ -8,6 +8,7 @@
 #include "config/load.h"
 #include "daemon/options.h"
 #include "event/loop.h"
+#include "event/source.h"
 #include "supervisor/supervisor.h"
 #include "sys/log.h"
 #include "sys/process.h"
@@ -17,9 +18,9 @@ using namespace watchd;
 
 namespace {
 
-// Loads the config and applies command-line overrides; logs every diagnostic on failure.
+// Loads the config with the command-line overrides as its last layer; logs every diagnostic on failure.
 std::optional<model::Config> load_config(const daemon::Options &o, bool to_log) {
-    auto r = config::load(o.config);
+    auto r = config::load(o.config, config::Overrides{o.http, o.udp});
     if (!r.ok()) {
         for (const auto &d : r.diagnostics) {
             if (to_log) sys::log::daemon(LOG_ERR, d.to_string());
@@ -27,17 +28,14 @@ std::optional<model::Config> load_config(const daemon::Options &o, bool to_log) 
         }
         return std::nullopt;
     }
-    // Overrides also change what apps are told to ping, unless the config advertises its own addresses.
-    auto &c = *r.config;
-    if (!o.http.empty()) {
-        if (c.listen_http == c.http_listen) c.listen_http = o.http;
-        c.http_listen = o.http;
-    }
-    if (!o.udp.empty()) {
-        if (c.listen_udp == c.udp_listen) c.listen_udp = o.udp;
-        c.udp_listen = o.udp;
-    }
     return std::move(r.config);
+}
+
+// "2 apps, 1 service, 3 checks, 1 notifier"
+std::string describe(const model::Config &c) {
+    auto n = [](std::size_t k, const char *one, const char *many) { return std::to_string(k) + " " + (k == 1 ? one : many); };
+    return n(c.apps.size(), "app", "apps") + ", " + n(c.services.size(), "service", "services") + ", " +
+           n(c.checks.size(), "check", "checks") + ", " + n(c.notifiers.size(), "notifier", "notifiers");
 }
 
 int check_config(const std::string &path) {
@@ -66,7 +64,7 @@ int check_config(const std::string &path) {
     return 0;
 }
 
-class Daemon {
+class Daemon final : private supervisor::UnitObserver {
 public:
     explicit Daemon(daemon::Options o) : opts_(std::move(o)) {}
 
@@ -83,22 +81,22 @@ public:
         }
         loop_ = std::move(*loop);
         supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_);
-        supervisor_->set_on_change([this] { update_status(); });
+        supervisor_->add_observer(*this);
         for (int sig : {SIGTERM, SIGINT}) {
-            auto s = event::SignalSource::create(loop_->get(), sig, [this](const signalfd_siginfo &) { stop(); });
+            auto s = event::SignalSource::create(*loop_, sig, [this](const signalfd_siginfo &) { stop(); });
             if (!s) return fatal(s.error());
             signals_.push_back(std::move(*s));
         }
-        auto hup = event::SignalSource::create(loop_->get(), SIGHUP, [this](const signalfd_siginfo &) { reload(); });
+        auto hup = event::SignalSource::create(*loop_, SIGHUP, [this](const signalfd_siginfo &) { reload(); });
         if (!hup) return fatal(hup.error());
         signals_.push_back(std::move(*hup));
         loop_->enable_watchdog();
 
         supervisor_->apply(*cfg);
-        sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " +
-                                       std::to_string(cfg->apps.size()) + " apps");
+        sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " + describe(*cfg));
         sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());
         int r = loop_->run();
+        supervisor_->remove_observer(*this);
         sys::log::daemon(LOG_INFO, "watchd stopped");
         return r;
     }
@@ -108,6 +106,12 @@ private:
         sys::log::daemon(LOG_CRIT, e.message());
         return 1;
     }
+
+    void on_unit_changed(const supervisor::UnitView &, supervisor::UnitState old_state,
+                         supervisor::UnitState new_state) noexcept override {
+        if (old_state != new_state) update_status();
+    }
+    void on_history_added(const supervisor::UnitRef &, const supervisor::HistoryEntry &) noexcept override {}
 
     void update_status() {
         if (stopping_) return;
@@ -135,7 +139,7 @@ private:
         sys::log::daemon(LOG_INFO, "reloading " + opts_.config);
         if (auto cfg = load_config(opts_, true)) {
             supervisor_->apply(*cfg);
-            sys::log::daemon(LOG_INFO, "reloaded " + opts_.config + ": " + std::to_string(cfg->apps.size()) + " apps");
+            sys::log::daemon(LOG_INFO, "reloaded " + opts_.config + ": " + describe(*cfg));
         } else {
             sys::log::daemon(LOG_ERR, "reload of " + opts_.config +
                                           " failed: keeping the running configuration, ignoring");

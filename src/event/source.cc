@@ -3,8 +3,15 @@
 
 #include <cstdio>
 #include <exception>
+#include <sys/epoll.h>
+#include <systemd/sd-event.h>
 
 namespace watchd::event {
+
+static_assert(io::kReadable == EPOLLIN && io::kWritable == EPOLLOUT && io::kError == EPOLLERR &&
+              io::kHangup == EPOLLHUP);
+
+void SourceUnref::operator()(sd_event_source *s) const noexcept { sd_event_source_disable_unref(s); }
 
 namespace {
 template <class F> int guarded(const char *what, F &&f) noexcept {
@@ -19,16 +26,22 @@ template <class F> int guarded(const char *what, F &&f) noexcept {
 }
 } // namespace
 
-base::Result<std::unique_ptr<IoSource>> IoSource::create(sd_event *e, int fd, std::uint32_t events, Callback cb,
-                                                         int priority) {
+base::Result<std::unique_ptr<IoSource>> IoSource::create(Loop &loop, int fd, std::uint32_t events, Callback cb,
+                                                         Priority priority) {
     std::unique_ptr<IoSource> s(new IoSource());
     s->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
-    int r = sd_event_add_io(e, &raw, fd, events, &IoSource::dispatch, s.get());
+    int r = sd_event_add_io(loop.raw(), &raw, fd, events, &IoSource::dispatch, s.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_io"));
     s->src_.reset(raw);
-    sd_event_source_set_priority(raw, priority);
+    sd_event_source_set_priority(raw, static_cast<int>(priority));
     return s;
+}
+
+base::Result<void> IoSource::set_events(std::uint32_t events) {
+    int r = sd_event_source_set_io_events(src_.get(), events);
+    if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_source_set_io_events"));
+    return {};
 }
 
 void IoSource::disable() { sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF); }
@@ -38,15 +51,15 @@ int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) 
     return guarded("io", [&] { self->cb_(revents); });
 }
 
-base::Result<std::unique_ptr<Timer>> Timer::create(sd_event *e, Callback cb, int priority) {
+base::Result<std::unique_ptr<Timer>> Timer::create(Loop &loop, Callback cb, Priority priority) {
     std::unique_ptr<Timer> t(new Timer());
     t->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
     // Accuracy 1 ms: sd-event's default (0) allows it to coalesce a timer up to 250 ms after its deadline.
-    int r = sd_event_add_time(e, &raw, CLOCK_MONOTONIC, UINT64_MAX, 1000, &Timer::dispatch, t.get());
+    int r = sd_event_add_time(loop.raw(), &raw, CLOCK_MONOTONIC, UINT64_MAX, 1000, &Timer::dispatch, t.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_time"));
     t->src_.reset(raw);
-    sd_event_source_set_priority(raw, priority);
+    sd_event_source_set_priority(raw, static_cast<int>(priority));
     sd_event_source_set_enabled(raw, SD_EVENT_OFF);
     return t;
 }
@@ -69,11 +82,11 @@ int Timer::dispatch(sd_event_source *, std::uint64_t, void *ud) noexcept {
     return guarded("timer", [&] { self->cb_(); });
 }
 
-base::Result<std::unique_ptr<ChildSource>> ChildSource::create(sd_event *e, int pidfd, Callback cb) {
+base::Result<std::unique_ptr<ChildSource>> ChildSource::create(Loop &loop, int pidfd, Callback cb) {
     std::unique_ptr<ChildSource> c(new ChildSource());
     c->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
-    int r = sd_event_add_child_pidfd(e, &raw, pidfd, WEXITED, &ChildSource::dispatch, c.get());
+    int r = sd_event_add_child_pidfd(loop.raw(), &raw, pidfd, WEXITED, &ChildSource::dispatch, c.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_child_pidfd"));
     c->src_.reset(raw);
     sd_event_source_set_priority(raw, SD_EVENT_PRIORITY_IMPORTANT);
@@ -85,11 +98,11 @@ int ChildSource::dispatch(sd_event_source *, const siginfo_t *si, void *ud) noex
     return guarded("child", [&] { self->cb_(*si); });
 }
 
-base::Result<std::unique_ptr<SignalSource>> SignalSource::create(sd_event *e, int sig, Callback cb) {
+base::Result<std::unique_ptr<SignalSource>> SignalSource::create(Loop &loop, int sig, Callback cb) {
     std::unique_ptr<SignalSource> s(new SignalSource());
     s->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
-    int r = sd_event_add_signal(e, &raw, sig, &SignalSource::dispatch, s.get());
+    int r = sd_event_add_signal(loop.raw(), &raw, sig, &SignalSource::dispatch, s.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_signal"));
     s->src_.reset(raw);
     return s;

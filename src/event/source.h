@@ -1,33 +1,47 @@
-// Event sources on sd-event: io, timer, child (pidfd), signal. Each owns its sd_event_source and its callback;
-// destroying the object disables the source, so no callback outlives its owner.
+// Event sources on the loop: io, timer, child (pidfd), signal. Each owns its source and its callback; destroying
+// the object disables the source, so no callback outlives its owner.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <signal.h>
-#include <systemd/sd-event.h>
+#include <sys/signalfd.h>
 
-#include "base/handle.h"
 #include "base/result.h"
 #include "base/time.h"
+#include "event/loop.h"
+
+struct sd_event_source;
 
 namespace watchd::event {
 
-using EventPtr = base::Handle<sd_event, sd_event_unref>;
-using SourcePtr = base::Handle<sd_event_source, sd_event_source_disable_unref>;
+// What an IoSource waits for and what its callback is told (epoll's bits, under watchd's names).
+namespace io {
+inline constexpr std::uint32_t kReadable = 0x001; // data to read (or a pidfd: its process exited)
+inline constexpr std::uint32_t kWritable = 0x004; // room to write
+inline constexpr std::uint32_t kError = 0x008;    // an error condition (always reported)
+inline constexpr std::uint32_t kHangup = 0x010;   // the peer closed (always reported)
+} // namespace io
+
+struct SourceUnref {
+    void operator()(sd_event_source *s) const noexcept; // disables, then unrefs
+};
+using SourcePtr = std::unique_ptr<sd_event_source, SourceUnref>;
 
 // An fd becoming readable/writable (or a pidfd: its process exited).
 class IoSource {
 public:
     using Callback = std::function<void(std::uint32_t revents)>;
-    // priority: sd-event's (lower runs first), e.g. SD_EVENT_PRIORITY_IMPORTANT for process exits.
-    static base::Result<std::unique_ptr<IoSource>> create(sd_event *e, int fd, std::uint32_t events, Callback cb,
-                                                          int priority = SD_EVENT_PRIORITY_NORMAL);
+    // events: io::kReadable | io::kWritable.
+    static base::Result<std::unique_ptr<IoSource>> create(Loop &loop, int fd, std::uint32_t events, Callback cb,
+                                                          Priority priority = Priority::Normal);
     IoSource(const IoSource &) = delete;
+    IoSource &operator=(const IoSource &) = delete;
+    // Changes what to wait for (a protocol that alternates reading and writing, e.g. curl's or MHD's sockets).
+    base::Result<void> set_events(std::uint32_t events);
     // Stops dispatching; safe from inside the callback (destroying the source there is not).
     void disable();
-    IoSource &operator=(const IoSource &) = delete;
 
 private:
     IoSource() = default;
@@ -36,15 +50,14 @@ private:
     SourcePtr src_;
 };
 
-// A re-armable one-shot timer on CLOCK_MONOTONIC.
+// A re-armable one-shot timer on CLOCK_MONOTONIC, accurate to 1 ms.
 class Timer {
 public:
     using Callback = std::function<void()>;
-    static base::Result<std::unique_ptr<Timer>> create(sd_event *e, Callback cb,
-                                                       int priority = SD_EVENT_PRIORITY_NORMAL);
+    static base::Result<std::unique_ptr<Timer>> create(Loop &loop, Callback cb, Priority priority = Priority::Normal);
     Timer(const Timer &) = delete;
     Timer &operator=(const Timer &) = delete;
-    // Fires once at `at` (CLOCK_MONOTONIC µs); re-arming moves the deadline.
+    // Fires once at `at` (CLOCK_MONOTONIC µs; a time in the past fires on the next iteration); re-arming moves it.
     void arm(base::Usec at);
     void cancel();
     bool armed() const;
@@ -56,13 +69,13 @@ private:
     SourcePtr src_;
 };
 
-// A child process watched through its pidfd; sd-event reaps it after the callback (which gets its siginfo).
-// Dispatched before ordinary sources (SD_EVENT_PRIORITY_IMPORTANT): a restart must not wait behind the dead
-// child's output pipes reaching EOF.
+// A child process watched through its pidfd; the loop reaps it after the callback (which gets its siginfo).
+// Dispatched before ordinary sources (Priority::Important): a restart must not wait behind the dead child's output
+// pipes reaching EOF.
 class ChildSource {
 public:
     using Callback = std::function<void(const siginfo_t &)>;
-    static base::Result<std::unique_ptr<ChildSource>> create(sd_event *e, int pidfd, Callback cb);
+    static base::Result<std::unique_ptr<ChildSource>> create(Loop &loop, int pidfd, Callback cb);
     ChildSource(const ChildSource &) = delete;
     ChildSource &operator=(const ChildSource &) = delete;
 
@@ -73,11 +86,11 @@ private:
     SourcePtr src_;
 };
 
-// A signal delivered through signalfd (the caller blocks it first: see Loop).
+// A signal delivered through signalfd (the loop blocks it first: see Loop::create).
 class SignalSource {
 public:
     using Callback = std::function<void(const signalfd_siginfo &)>;
-    static base::Result<std::unique_ptr<SignalSource>> create(sd_event *e, int sig, Callback cb);
+    static base::Result<std::unique_ptr<SignalSource>> create(Loop &loop, int sig, Callback cb);
     SignalSource(const SignalSource &) = delete;
     SignalSource &operator=(const SignalSource &) = delete;
 

@@ -1,4 +1,4 @@
-// Actions returned by model::transition(): the effects the supervisor's executor carries out.
+// Actions returned by the state machines: the effects the supervisor's executor carries out.
 #pragma once
 
 #include <string>
@@ -6,35 +6,24 @@
 #include <variant>
 
 #include "base/time.h"
+#include "model/announcement.h"
 #include "model/event.h"
 
 namespace watchd::model {
 
-// What a log line / alert is about; names are journal WATCHD_EVENT values.
-enum class Announcement {
-    Started,    // a new instance runs (spawned or found)
-    Exited,     // an instance ended
-    Restarting, // a restart is scheduled (with its delay)
-    Failed,     // start limit hit / cannot start: given up until toggled
-    Stopping,   // a stop was requested
-    Stopped,    // stopped and not wanted up
-    Timeout,    // ping deadline or execute-timeout passed
-    Error,      // something went wrong that is not the app's exit (pid file garbage, spawn error)
-};
-std::string_view to_string(Announcement a);
-
 namespace act {
-// Start a new instance: spawn the binary. adopt_first: pidfile mode tries the existing pid file first.
-struct Spawn { bool adopt_first = false; };
-// Send a signal to the watched process (and its process group when watchd spawned it).
+// Start a new instance: spawn the binary. Its result comes back as ev::Spawned or ev::SpawnFailed.
+struct Spawn {};
+// Send a signal to the watched processes (and their process groups when watchd spawned them).
 struct Kill { int signal; };
-// Read pid-path; the result comes back as ev::PidFileRead (watching the PID when it is valid).
+// Read pid-path; the result comes back as ev::PidFileRead.
 struct ReadPidFile {};
-// Watch a process watchd did not spawn (the PID an http/udp ping named); its exit comes as ev::ProcessExited.
+// Watch a process watchd did not spawn (named by a pid file or a ping); its exit comes as ev::ProcessExited
+// (at once, with known=false, when it is already gone).
 struct WatchPid { pid_t pid; };
 struct ArmTimer { TimerKind kind; base::Usec at; }; // CLOCK_MONOTONIC µs
 struct CancelTimer { TimerKind kind; };
-// Log (journal, WATCHD_EVENT=...) and, in later issues, alert.
+// Log (journal, WATCHD_EVENT=...) and, in later issues, alert. priority: syslog's (3 err ... 7 debug).
 struct Announce { Announcement what; std::string message; int priority = 6; };
 } // namespace act
 

@@ -1,4 +1,4 @@
-// Events fed into model::transition(): everything that can happen to an app.
+// Events fed into the state machines: everything that can happen to a unit.
 #pragma once
 
 #include <string>
@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "base/time.h"
+#include "model/unit_spec.h"
 
 namespace watchd::model {
 
@@ -32,22 +33,37 @@ enum class TimerKind {
     ExecuteTimeout, // execute-timeout of the running instance
 };
 
+// Why a unit is asked to go down for good (its desired state becomes Down until an Activate).
+enum class DeactivateWhy {
+    Shutdown,    // watchd is stopping (patrol's "shutdown" flag in history)
+    Removed,     // a reload dropped the unit
+    Reconfigure, // a reload changed its spec: once down, the new spec comes with ev::Reconfigured
+};
+
 namespace ev {
-struct Activate {};                 // the unit was created (start-up, reload added it): start it if enabled
-struct Shutdown {};                 // watchd is stopping, or the unit was removed: stop for good
+// The unit is configured (start-up, or a reload kept or re-added it): wanted up as its toggles say; a failed unit
+// is retried (the operator may have fixed the cause); a running unit is left alone.
+struct Activate {};
+struct Deactivate { DeactivateWhy why; };
+// The unit was down and its new spec is now in place: take the spec's toggles and key/value, then Activate.
+struct Reconfigured {};
 struct ToggleCmd { Toggle toggle; };
+// patrol's key/value: merge (null values are kept, as patrol keeps them) or replace the whole map.
+struct KeyValueSet { KeyValue keyvalue; bool replace = false; };
 struct Spawned { pid_t pid; std::string instance_id; };
 struct SpawnFailed { std::string error; };
 // A watched process ended. code/signal as from waitid(); known=false when it was not our child (pidfile mode).
 struct ProcessExited { pid_t pid; int code = 0; int signal = 0; bool known = true; };
-// Result of reading pid-path: pid > 0 when it names a live, verified process (now watched); error otherwise.
+// What pid-path says: pid > 0 when it names a live process that passed the age and pid-verify checks (not yet
+// watched: the machine decides, and asks for act::WatchPid); error otherwise. instance_id: for an adopted instance.
 struct PidFileRead { pid_t pid = 0; std::string instance_id; std::string error; };
 // An HTTP/UDP keepalive ping; pid 0 when the ping carried none.
 struct HeartbeatSeen { pid_t pid = 0; std::string instance_id; };
 struct TimerFired { TimerKind kind; };
 } // namespace ev
 
-using Event = std::variant<ev::Activate, ev::Shutdown, ev::ToggleCmd, ev::Spawned, ev::SpawnFailed,
-                           ev::ProcessExited, ev::PidFileRead, ev::HeartbeatSeen, ev::TimerFired>;
+using Event = std::variant<ev::Activate, ev::Deactivate, ev::Reconfigured, ev::ToggleCmd, ev::KeyValueSet,
+                           ev::Spawned, ev::SpawnFailed, ev::ProcessExited, ev::PidFileRead, ev::HeartbeatSeen,
+                           ev::TimerFired>;
 
 } // namespace watchd::model

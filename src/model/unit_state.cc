@@ -29,5 +29,6 @@ static_assert([] {
 
 std::string_view to_string(UnitState s) { return kTable[static_cast<std::size_t>(s)].name; }
 std::string_view to_active_state(UnitState s) { return kTable[static_cast<std::size_t>(s)].active_state; }
+std::string_view to_string(DesiredState d) { return d == DesiredState::Up ? "up" : "down"; }
 
 } // namespace watchd::model

@@ -1,192 +1,203 @@
-// Supervisor: the event queue, reload diff, shutdown and commands. Effects live in executor.cc.
+// The engine's event queue, the one step every event goes through, reloads and shutdown; Supervisor forwards to it.
 #include "supervisor/supervisor.h"
 
 #include <algorithm>
+#include <random>
+#include <set>
 #include <syslog.h>
-#include <cstring>
-#include <unistd.h>
 
 #include "base/uuid.h"
-#include "supervisor/unit.h"
+#include "supervisor/engine.h"
 #include "sys/log.h"
-
-extern char **environ;
 
 namespace watchd::supervisor {
 
-namespace {
-// Variables of watchd's own service manager that must not leak into apps (env-parent).
-bool is_private_env(std::string_view kv) {
-    for (std::string_view p : {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=", "LISTEN_PID=",
-                               "LISTEN_FDNAMES=", "JOURNAL_STREAM=", "INVOCATION_ID=", "MANAGERPID="})
-        if (kv.starts_with(p)) return true;
-    return false;
+model::UnitCore &Unit::core() {
+    return std::visit([](auto &ku) -> model::UnitCore & { return ku.status; }, k);
 }
-} // namespace
+const model::UnitCore &Unit::core() const {
+    return std::visit([](const auto &ku) -> const model::UnitCore & { return ku.status; }, k);
+}
+bool Unit::has_pending_spec() const {
+    return std::visit([](const auto &ku) { return ku.pending_spec.has_value(); }, k);
+}
 
-Supervisor::Supervisor(event::Loop &loop) : loop_(loop) {
-    for (char **e = environ; e && *e; ++e)
-        if (!is_private_env(*e)) parent_env_.emplace_back(*e);
+Engine::Engine(event::Loop &loop)
+    : loop_(loop), instance_id_(base::uuid_v4()), started_(base::now_realtime()) {
     // Freeing retired resources can wait until nothing else is pending.
-    auto t = event::Timer::create(loop_.get(), [this] { graveyard_.clear(); }, SD_EVENT_PRIORITY_IDLE);
+    auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
 }
 
-Supervisor::~Supervisor() = default;
+Engine::~Engine() = default;
 
-model::Now Supervisor::now() const { return {base::now_monotonic(), base::now_realtime()}; }
+model::Now Engine::now() const { return {base::now_monotonic(), base::now_realtime()}; }
 
-void Supervisor::retire(std::shared_ptr<void> p) {
+void Engine::retire(std::shared_ptr<void> p) {
     graveyard_.push_back(std::move(p));
     if (reaper_ && !reaper_->armed()) reaper_->arm(1); // in the past: runs on the next loop iteration
 }
 
-void Supervisor::post(Unit &u, model::Event e) {
-    queue_.emplace_back(&u, std::move(e));
+void Engine::post(Unit &u, model::Event e) {
+    queue(u, std::move(e));
     drain();
 }
 
-void Supervisor::drain() {
-    if (draining_) return; // an action posted an event: the outer drain picks it up
+void Engine::drain() {
+    if (draining_) return; // an action or an observer posted an event: the outer drain picks it up
     draining_ = true;
     while (!queue_.empty()) {
         auto [u, e] = std::move(queue_.front());
         queue_.pop_front();
-        auto actions = model::transition(u->spec, settings_, u->status, e, now());
-        // Effects first, then the log lines of this step: a restart is not delayed by writing "exited".
-        for (const auto &a : actions)
-            if (!std::holds_alternative<model::act::Announce>(a)) execute(*u, a);
-        for (const auto &a : actions)
-            if (std::holds_alternative<model::act::Announce>(a)) execute(*u, a);
+        step(*u, e);
     }
     draining_ = false;
     after_drain();
 }
 
-void Supervisor::after_drain() {
-    // Units that reload changed or removed are swapped or dropped once down.
+// The one place where a unit changes: its machine, its effects, then the observers.
+void Engine::step(Unit &u, const model::Event &e) {
+    const model::UnitCore &c = u.core();
+    const UnitState old_state = c.state;
+    const std::uint64_t old_cas = c.cas, old_history = c.history_total;
+    count(u, -1);
+    auto actions = std::visit(
+        [&](auto &ku) { return model::transition(ku.spec, settings_, ku.status, e, now()); }, u.k);
+    count(u, +1);
+    // Effects first, then the log lines of this step: a restart is not delayed by writing "exited".
+    for (const auto &a : actions)
+        if (!std::holds_alternative<model::act::Announce>(a)) execute(u, a);
+    for (const auto &a : actions)
+        if (std::holds_alternative<model::act::Announce>(a)) execute(u, a);
+    if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
+    const UnitView v = make_view(u, false);
+    for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);
+    const std::uint64_t added = std::min<std::uint64_t>(c.history_total - old_history, c.history.size());
+    for (std::uint64_t i = c.history.size() - added; i < c.history.size(); ++i)
+        for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_history_added(u.ref, c.history[i]);
+}
+
+void Engine::count(const Unit &u, int delta) {
+    counts_[static_cast<std::size_t>(u.ref.kind)][static_cast<std::size_t>(u.core().state)] += delta;
+}
+
+void Engine::after_drain() {
+    // Units that a reload changed or removed are swapped or dropped once down.
     for (auto it = units_.begin(); it != units_.end();) {
         Unit &u = *it->second;
-        const bool down = u.status.state == model::UnitState::Inactive && u.status.pid == 0 &&
-                          u.status.launcher_pid == 0;
-        if (down && u.removing) {
-            sys::log::unit(LOG_INFO, {"app", u.spec.id, "removed", {}, {}, 0}, "removed from the configuration");
+        if (u.down() && u.removing) {
+            count(u, -1);
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
             continue;
         }
-        if (down && u.pending_spec && !shutting_down_) {
-            auto history = std::move(u.status.history);
-            auto restarts = u.status.restarts;
-            u.spec = std::move(*u.pending_spec);
-            u.pending_spec.reset();
-            u.status = model::initial_status(u.spec);
-            u.status.history = std::move(history);
-            u.status.restarts = restarts;
-            queue_.emplace_back(&u, model::ev::Activate{});
-            drain();
-            return;
+        if (u.down() && u.has_pending_spec() && !shutting_down_) {
+            std::visit([](auto &ku) { ku.spec = std::move(*ku.pending_spec); ku.pending_spec.reset(); }, u.k);
+            post(u, model::ev::Reconfigured{});
+            return; // post() drained, and ran after_drain() again
         }
         ++it;
     }
-    if (shutting_down_ && shutdown_done_) {
-        bool all_down = std::all_of(units_.begin(), units_.end(), [](const auto &kv) {
-            const auto &s = kv.second->status;
-            return s.state == model::UnitState::Inactive || s.state == model::UnitState::Failed;
-        });
-        if (all_down) std::exchange(shutdown_done_, nullptr)();
-    }
-    if (on_change_) on_change_();
+    if (shutting_down_ && shutdown_done_ &&
+        std::all_of(units_.begin(), units_.end(), [](const auto &kv) { return kv.second->down(); }))
+        std::exchange(shutdown_done_, nullptr)();
 }
 
-void Supervisor::apply(const model::Config &config) {
-    settings_.history = config.history;
-    settings_.ping_timeout = config.ping_timeout;
-    listen_http_ = config.listen_http;
-    listen_udp_ = config.listen_udp;
-    std::vector<Unit *> to_activate;
-    for (const auto &spec : config.apps) {
-        auto it = units_.find(spec.id);
+Unit *Engine::find(const UnitRef &ref) const {
+    auto it = units_.find(ref);
+    return it == units_.end() || it->second->removing ? nullptr : it->second.get();
+}
+
+template <class Spec>
+void Engine::apply_kind(UnitKind kind, const std::vector<Spec> &specs, std::set<UnitRef> &configured) {
+    static std::mt19937_64 rng{std::random_device{}()};
+    for (const Spec &spec : specs) {
+        const UnitRef ref{kind, spec.id};
+        configured.insert(ref);
+        auto it = units_.find(ref);
         if (it == units_.end()) {
             auto u = std::make_unique<Unit>();
-            u->spec = spec;
-            u->status = model::initial_status(spec);
-            to_activate.push_back(u.get());
-            units_.emplace(spec.id, std::move(u));
+            u->ref = ref;
+            // patrol's CAS starts at a random value in 1..100000.
+            u->k = KindUnit<Spec, decltype(model::initial_status(spec))>{
+                spec, model::initial_status(spec, 1 + rng() % 100000), std::nullopt};
+            count(*u, +1);
+            queue(*u, model::ev::Activate{});
+            units_.emplace(ref, std::move(u));
             continue;
         }
         Unit &u = *it->second;
+        auto &ku = std::get<KindUnit<Spec, decltype(model::initial_status(spec))>>(u.k);
+        const Spec &wanted = ku.pending_spec ? *ku.pending_spec : ku.spec;
         u.removing = false;
-        if (u.spec == spec && !u.pending_spec) continue; // unchanged: untouched
-        if (u.pending_spec && *u.pending_spec == spec) continue;
-        sys::log::unit(LOG_INFO, {"app", spec.id, "reconfigured", {}, {}, 0}, "configuration changed, restarting");
-        u.pending_spec = spec;
-        queue_.emplace_back(&u, model::ev::Shutdown{});
-    }
-    for (auto &[id, u] : units_) {
-        if (!config.find_app(id) && !u->removing) {
-            u->removing = true;
-            u->pending_spec.reset();
-            queue_.emplace_back(u.get(), model::ev::Shutdown{});
+        if (wanted == spec) {
+            // Unchanged: a running unit is left alone; a failed or removed one is wanted again.
+            if (!ku.pending_spec) queue(u, model::ev::Activate{});
+            continue;
         }
+        ku.pending_spec = spec;
+        queue(u, model::ev::Deactivate{model::DeactivateWhy::Reconfigure});
     }
-    for (Unit *u : to_activate) queue_.emplace_back(u, model::ev::Activate{});
+}
+
+void Engine::apply(const model::Config &config) {
+    settings_.history = config.history;
+    settings_.ping_timeout = config.ping_timeout;
+    json_timestamp_ = config.json_timestamp;
+    ping_timeout_ = config.ping_timeout;
+    notifiers_ = config.notifiers;
+    monitor_ = config.monitor;
+    launcher_.set_listen(config.listen_http, config.listen_udp);
+    std::set<UnitRef> configured;
+    apply_kind(UnitKind::App, config.apps, configured);
+    apply_kind(UnitKind::Service, config.services, configured);
+    apply_kind(UnitKind::Check, config.checks, configured);
+    for (auto &[ref, u] : units_) {
+        if (configured.count(ref) || u->removing) continue;
+        u->removing = true;
+        std::visit([](auto &ku) { ku.pending_spec.reset(); }, u->k);
+        queue(*u, model::ev::Deactivate{model::DeactivateWhy::Removed});
+    }
+    log_not_run(config);
     drain();
 }
 
-void Supervisor::shutdown(std::function<void()> done) {
+// Loudly, once per configuration: what is configured but not run by this version.
+void Engine::log_not_run(const model::Config &config) {
+    std::string what;
+    auto add = [&](std::size_t n, const char *one, const char *many) {
+        if (!n) return;
+        if (!what.empty()) what += ", ";
+        what += std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    add(config.services.size(), "service", "services");
+    add(config.checks.size(), "check (gossm server)", "checks (gossm servers)");
+    add(config.notifiers.size(), "notifier", "notifiers");
+    if (what == not_run_said_) return;
+    not_run_said_ = what;
+    if (!what.empty())
+        sys::log::daemon(LOG_WARNING, what + " configured but NOT monitored: this version of watchd runs apps "
+                                             "only (services, checks and notifications come in later releases)");
+}
+
+void Engine::shutdown(std::function<void()> done) {
     shutting_down_ = true;
     shutdown_done_ = std::move(done);
-    for (auto &[id, u] : units_) queue_.emplace_back(u.get(), model::ev::Shutdown{});
+    for (auto &[ref, u] : units_) queue(*u, model::ev::Deactivate{model::DeactivateWhy::Shutdown});
     drain();
 }
 
-base::Result<void> Supervisor::toggle(const std::string &id, model::Toggle t) {
-    auto it = units_.find(id);
-    if (it == units_.end() || it->second->removing)
-        return base::unexpected(base::Error{{}, "id", "no app \"" + id + "\""});
-    if (shutting_down_) return base::unexpected(base::Error{{}, "toggle", "watchd is shutting down"});
-    post(*it->second, model::ev::ToggleCmd{t});
-    return {};
+Supervisor::Supervisor(event::Loop &loop) : engine_(std::make_unique<Engine>(loop)) {}
+Supervisor::~Supervisor() = default;
+void Supervisor::apply(const model::Config &config) { engine_->apply(config); }
+void Supervisor::shutdown(std::function<void()> done) { engine_->shutdown(std::move(done)); }
+CommandResult Supervisor::submit(const UnitRef &ref, const Command &cmd) { return engine_->submit(ref, cmd); }
+std::optional<UnitView> Supervisor::unit(const UnitRef &ref, bool with_history) const {
+    return engine_->unit_view(ref, with_history);
 }
-
-base::Result<void> Supervisor::heartbeat(const std::string &id, pid_t pid) {
-    auto it = units_.find(id);
-    if (it == units_.end() || it->second->removing)
-        return base::unexpected(base::Error{{}, "id", "no app \"" + id + "\""});
-    auto k = it->second->spec.keepalive;
-    if (k != model::KeepAlive::Http && k != model::KeepAlive::Udp)
-        return base::unexpected(base::Error{{}, "ping", "app \"" + id + "\" does not use an http or udp keepalive"});
-    post(*it->second, model::ev::HeartbeatSeen{pid, base::uuid_v4()});
-    return {};
-}
-
-std::vector<AppView> Supervisor::apps() const {
-    std::vector<AppView> v;
-    for (const auto &[id, u] : units_) v.push_back({u->spec, u->status});
-    return v;
-}
-
-std::optional<AppView> Supervisor::app(const std::string &id) const {
-    auto it = units_.find(id);
-    if (it == units_.end()) return std::nullopt;
-    return AppView{it->second->spec, it->second->status};
-}
-
-std::string Supervisor::summary() const {
-    size_t counts[model::kUnitStateCount] = {};
-    for (const auto &[id, u] : units_) ++counts[static_cast<size_t>(u->status.state)];
-    auto n = [&](model::UnitState s) { return counts[static_cast<size_t>(s)]; };
-    std::string out = std::to_string(n(model::UnitState::Running)) + " apps running";
-    auto add = [&](size_t c, const char *what) {
-        if (c) out += ", " + std::to_string(c) + " " + what;
-    };
-    add(n(model::UnitState::Starting), "starting");
-    add(n(model::UnitState::Backoff), "restarting");
-    add(n(model::UnitState::Stopping), "stopping");
-    add(n(model::UnitState::Failed), "failed");
-    add(n(model::UnitState::Inactive), "inactive");
-    return out;
-}
+SupervisorView Supervisor::view(bool with_history) const { return engine_->view(with_history); }
+void Supervisor::add_observer(UnitObserver &o) { engine_->add_observer(o); }
+void Supervisor::remove_observer(UnitObserver &o) { engine_->remove_observer(o); }
+std::string Supervisor::summary() const { return engine_->summary(); }
 
 } // namespace watchd::supervisor

@@ -1,4 +1,4 @@
-// Live resources of one app: its process watches, timers and output readers. Destroyed with the unit.
+// Live resources of one unit: its process watches, timers and output readers. Destroyed with the unit.
 #pragma once
 
 #include <memory>

@@ -148,6 +148,51 @@ subprocess.run(["timeout", "-s", "TERM", "1", WATCHD, "--config", CONF, "--log-t
 check(read(os.path.join(WORK, "envy.txt")).strip() == '["127.0.0.1:9999"] ["[::1]:9998"]',
       "--http/--udp reach the apps' WATCHD_HTTP/PATROL_UDP: " + read(os.path.join(WORK, "envy.txt")).strip())
 
+# --http with a bad address: the config loader rejects it by the option's name; nothing starts
+write_config(CONF, {"apps": {"never": app("echo ran > never.txt; exec sleep 100")}})
+r = subprocess.run(["timeout", "-s", "TERM", "5", WATCHD, "--config", CONF, "--log-target", "stderr", "--http",
+                    "not an address!"], capture_output=True, text=True, env=env, timeout=30)
+check(r.returncode == 1 and '--http: expected "host:port"' in r.stderr and '"not an address!"' in r.stderr,
+      "--http 'not an address!' is an error naming --http (exit %d): %s" % (r.returncode, r.stderr.strip()))
+check(not os.path.exists(os.path.join(WORK, "never.txt")), "nothing starts when an option is invalid")
+r = subprocess.run(["timeout", "-s", "TERM", "5", WATCHD, "--config", CONF, "--log-target", "stderr", "--udp",
+                    "127.0.0.1:0"], capture_output=True, text=True, env=env, timeout=30)
+check(r.returncode == 1 and "--udp: " in r.stderr, "--udp with port 0 is an error naming --udp: " + r.stderr.strip())
+
+# A gossm config: its servers and notifiers are carried but not run yet, and watchd says so loudly: in the log,
+# per check, and in systemd's STATUS= (read here from a NOTIFY_SOCKET of our own).
+import socket
+gossm = {"settings": {"monitor": {"checkInterval": 15, "timeout": 5, "maxConnections": 50,
+                                  "exponentialBackoffSeconds": 5},
+                      "notifications": {"email": [{"smtp": "127.0.0.1", "port": 2525, "username": "u",
+                                                   "password": "p", "from": "a@b.c", "to": ["d@e.f"]}]}},
+         "servers": [{"name": "db", "ipAddress": "127.0.0.1", "port": 5432, "protocol": "tcp",
+                      "checkInterval": 5, "timeout": 2}]}
+write_config(CONF, gossm)
+notify_path = os.path.join(WORK, "notify.sock")
+ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+ns.bind(notify_path)
+ns.settimeout(5)
+genv = dict(env, NOTIFY_SOCKET=notify_path)
+g = subprocess.Popen([WATCHD, "--config", CONF, "--log-target", "stderr"], stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT, env=genv, text=True)
+notes = []
+try:
+    while not any("READY=1" in n for n in notes):
+        notes.append(ns.recv(4096).decode())
+except socket.timeout:
+    pass
+g.send_signal(signal.SIGTERM)
+gout = g.communicate(timeout=15)[0]
+ns.close()
+ready = next((n for n in notes if "READY=1" in n), "")
+check("READY=1" in ready and "1 check configured but NOT monitored" in ready and "no apps" in ready,
+      "STATUS= says the gossm servers are not monitored: " + repr(ready))
+check("1 check (gossm server), 1 notifier configured but NOT monitored" in gout,
+      "the start-up log says what is configured but not run")
+check("check db: configured but NOT monitored" in gout, "each check is announced as not run: " + gout.strip())
+check(g.returncode == 0, "watchd with only a gossm config runs and stops cleanly (exit %s)" % g.returncode)
+
 out = read(log.name)
 check("keeper" in out and "started" in out, "watchd logs app events to stderr without a journal")
 words, exited = out.find("]: last-words"), out.find("app talker: exited with status 3")

@@ -1,11 +1,11 @@
-// Table-driven tests of model::transition(): (state, event) → (state, actions), on a fake clock.
+// Table-driven tests of the app state machine, model::transition(): (state, event) → (state, actions), on a fake clock.
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <string>
 #include <vector>
 
-#include "model/transition.h"
+#include "model/app_machine.h"
 
 namespace watchd::model {
 namespace {
@@ -18,7 +18,7 @@ std::string render(const Action &a, base::Usec now) {
     return std::visit(
         [&](const auto &x) -> std::string {
             using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, act::Spawn>) return x.adopt_first ? "spawn(adopt)" : "spawn";
+            if constexpr (std::is_same_v<T, act::Spawn>) return "spawn";
             if constexpr (std::is_same_v<T, act::Kill>) return std::string("kill:") + sigabbrev_np(x.signal);
             if constexpr (std::is_same_v<T, act::ReadPidFile>) return "read-pid-file";
             if constexpr (std::is_same_v<T, act::WatchPid>) return "watch:" + std::to_string(x.pid);
@@ -191,8 +191,8 @@ TEST_F(Machine, StopSignalIsConfigurable) {
     run({
         {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
         {0, spawned, UnitState::Running, {"announce:started"}},
-        {0, ev::Shutdown{}, UnitState::Stopping, {"announce:stopping", "kill:INT", "arm:state+10s"}},
-        {0, ev::ProcessExited{100, 0, SIGINT}, UnitState::Inactive, {"cancel:state", "announce:stopped"}},
+        {0, ev::Deactivate{DeactivateWhy::Shutdown}, UnitState::Stopping, {"announce:stopping", "kill:INT", "arm:state+10s"}},
+        {0, ev::ProcessExited{100, 0, SIGINT}, UnitState::Inactive, {"announce:stopped", "cancel:state"}},
     });
     EXPECT_TRUE(st.history.back().shutdown);
 }
@@ -203,7 +203,7 @@ TEST_F(Machine, RestartToggleStopsThenStartsAtOnce) {
         {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
         {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::ToggleCmd{Toggle::Restart}, UnitState::Stopping, {"announce:stopping", "kill:TERM", "arm:state+10s"}},
-        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Starting, {"cancel:state", "spawn"}},
+        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Starting, {"announce:stopped", "cancel:state", "spawn"}},
     });
     EXPECT_TRUE(st.history.back().restart);
     EXPECT_EQ(st.restarts, 0u); // an operator's restart is not a crash
@@ -241,7 +241,7 @@ TEST_F(Machine, ExecuteTimeoutStopsAndRestarts) {
         {0, spawned, UnitState::Running, {"arm:exec+5s", "announce:started"}},
         {5 * kUsecPerSec, ev::TimerFired{TimerKind::ExecuteTimeout}, UnitState::Stopping,
          {"announce:timeout", "announce:stopping", "kill:TERM", "arm:state+10s"}},
-        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Starting, {"cancel:state", "spawn"}},
+        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Starting, {"announce:stopped", "cancel:state", "spawn"}},
     });
 }
 
@@ -250,11 +250,12 @@ TEST_F(Machine, PidFileLauncherThenDaemon) {
     spec.pid_path = "web.pid";
     begin();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn(adopt)"}},
+        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
+        {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
         {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
         // the launcher forked and exited 0: read the pid file now
         {0, ev::ProcessExited{50, 0, 0}, UnitState::Starting, {"read-pid-file"}},
-        {0, ev::PidFileRead{77, {}, {}}, UnitState::Running, {"cancel:state", "announce:started"}},
+        {0, ev::PidFileRead{77, {}, {}}, UnitState::Running, {"watch:77", "cancel:state", "announce:started"}},
         // the daemon (not our child) dies: one look at the pid file, then restart at once
         {kUsecPerSec, ev::ProcessExited{77, 0, 0, false}, UnitState::Running, {"read-pid-file"}},
         {0, ev::PidFileRead{0, {}, "PID 77 is not running"}, UnitState::Starting, {"announce:exited", "spawn"}},
@@ -268,11 +269,11 @@ TEST_F(Machine, PidFileFollowsARewrittenPid) {
     spec.pid_path = "web.pid";
     begin();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn(adopt)"}},
-        {0, ev::PidFileRead{77, "i-1", {}}, UnitState::Running, {"announce:started"}},
+        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
+        {0, ev::PidFileRead{77, "i-1", {}}, UnitState::Running, {"watch:77", "announce:started"}},
         // the old master exits after its successor rewrote the pid file: follow it, same instance, no restart
         {kUsecPerSec, ev::ProcessExited{77, 0, 0, false}, UnitState::Running, {"read-pid-file"}},
-        {0, ev::PidFileRead{78, {}, {}}, UnitState::Running, {"announce:started"}},
+        {0, ev::PidFileRead{78, {}, {}}, UnitState::Running, {"watch:78", "announce:started"}},
         // a pid file still naming the dead PID is no successor
         {kUsecPerSec, ev::ProcessExited{78, 0, 0, false}, UnitState::Running, {"read-pid-file"}},
         {0, ev::PidFileRead{78, {}, {}}, UnitState::Starting, {"announce:exited", "spawn"}},
@@ -288,8 +289,8 @@ TEST_F(Machine, PidFileAdoptionWithoutSpawn) {
     spec.pid_path = "web.pid";
     begin();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn(adopt)"}},
-        {0, ev::PidFileRead{77, "adopted", {}}, UnitState::Running, {"announce:started"}},
+        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
+        {0, ev::PidFileRead{77, "adopted", {}}, UnitState::Running, {"watch:77", "announce:started"}},
     });
     EXPECT_EQ(st.instance_id, "adopted");
 }
@@ -299,7 +300,8 @@ TEST_F(Machine, PidFileNeverWrittenFailsTheStart) {
     spec.pid_path = "web.pid";
     begin();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn(adopt)"}},
+        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
+        {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
         {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
         {0, ev::ProcessExited{50, 0, 0}, UnitState::Starting, {"read-pid-file"}},
         {0, ev::PidFileRead{0, {}, "garbage"}, UnitState::Starting, {}},
@@ -315,7 +317,8 @@ TEST_F(Machine, PidFileLauncherFailureIsACrash) {
     spec.pid_path = "web.pid";
     begin();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn(adopt)"}},
+        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
+        {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
         {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
         {0, ev::ProcessExited{50, 3, 0}, UnitState::Starting, {"announce:exited", "cancel:state", "spawn"}},
     });
@@ -334,7 +337,9 @@ TEST_F(Machine, HttpPingsKeepAliveAndMissedDeadlineRestarts) {
         {20 * kUsecPerSec, ev::HeartbeatSeen{88, "x"}, UnitState::Running, {"arm:state+30s"}},
         {30 * kUsecPerSec, ev::TimerFired{TimerKind::State}, UnitState::Stopping,
          {"announce:timeout", "announce:stopping", "kill:TERM", "arm:state+10s"}},
-        {0, ev::ProcessExited{88, 0, 0, false}, UnitState::Starting, {"cancel:state", "arm:state+30s", "spawn"}},
+        // the stop is logged as such before the restart (not "stopping" then straight "started")
+        {0, ev::ProcessExited{88, 0, 0, false}, UnitState::Starting,
+         {"announce:stopped", "cancel:state", "arm:state+30s", "spawn"}},
     });
 }
 

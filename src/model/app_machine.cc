@@ -1,5 +1,5 @@
-// The app state machine (see the spec comment in transition.h).
-#include "model/transition.h"
+// The app state machine (see the spec comment in app_machine.h).
+#include "model/app_machine.h"
 
 #include <csignal>
 #include <cstring>
@@ -8,14 +8,9 @@
 
 namespace watchd::model {
 
-AppStatus initial_status(const AppSpec &spec) {
-    AppStatus st;
-    st.disabled = spec.disabled;
-    st.keyvalue = spec.keyvalue;
-    return st;
-}
-
 namespace {
+
+CoreSpec core_spec(const AppSpec &spec) { return {spec.disabled, &spec.keyvalue, spec.keyvalue_clear}; }
 
 std::string describe_exit(const ev::ProcessExited &e) {
     if (!e.known) return "exited";
@@ -24,78 +19,76 @@ std::string describe_exit(const ev::ProcessExited &e) {
 }
 
 // One event's worth of work on one app: holds the inputs and collects the actions.
-class Machine {
+class AppMachine {
 public:
-    Machine(const AppSpec &spec, const Settings &settings, AppStatus &st, Now now)
+    AppMachine(const AppSpec &spec, const Settings &settings, AppStatus &st, Now now)
         : spec_(spec), settings_(settings), st_(st), now_(now) {}
 
     std::vector<Action> take() { return std::move(out_); }
 
-    void on(const ev::Activate &) {
-        if (st_.state == UnitState::Inactive && wanted_up()) start(spec_.keepalive == KeepAlive::PidFile);
+    void on(const ev::Activate &) { activate(); }
+
+    void on(const ev::Reconfigured &) {
+        reset_to_spec(st_, core_spec(spec_));
+        activate();
     }
 
-    void on(const ev::Shutdown &) {
-        st_.shutdown = true;
-        stop_or_rest(AfterStop::Rest, "shutting down");
+    void on(const ev::Deactivate &d) {
+        st_.desired = DesiredState::Down;
+        switch (d.why) {
+        case DeactivateWhy::Shutdown:
+            st_.shutdown = true;
+            stop_or_rest("shutting down");
+            break;
+        case DeactivateWhy::Removed:
+            announce(Announcement::Removed, "removed from the configuration");
+            stop_or_rest("removed from the configuration");
+            break;
+        case DeactivateWhy::Reconfigure:
+            announce(Announcement::Reconfigured, "configuration changed, restarting with the new one");
+            stop_or_rest("reconfiguring");
+            break;
+        }
     }
 
     void on(const ev::ToggleCmd &t) {
-        ++st_.cas;
-        switch (t.toggle) {
-        case Toggle::Enable:
-            st_.disabled = false;
-            break;
-        case Toggle::Disable:
-            st_.disabled = true;
-            st_.restart = st_.run_once = st_.run_once_consumed = false;
-            stop_or_rest(AfterStop::Rest, "disabled");
+        apply_toggle(st_, t.toggle, live());
+        if (st_.desired == DesiredState::Down) {
+            stop_or_rest(why_down());
             return;
-        case Toggle::Restart:
-            st_.disabled = false;
-            st_.restart = true;
-            st_.run_once = st_.run_once_consumed = false;
-            if (live()) {
-                stop(AfterStop::Start, "restart requested");
-                return;
-            }
-            if (st_.state == UnitState::Stopping) {
-                st_.after_stop = AfterStop::Start;
-                return;
-            }
-            break;
-        case Toggle::RunOnceEnable:
-        case Toggle::EnableRunOnceEnable:
-            if (t.toggle == Toggle::EnableRunOnceEnable) st_.disabled = false;
-            st_.run_once = true;
-            if (live()) st_.run_once_consumed = true; // patrol: already running, so this run is the one
-            break;
-        case Toggle::RunOnceDisable:
-        case Toggle::EnableRunOnceDisable:
-            if (t.toggle == Toggle::EnableRunOnceDisable) st_.disabled = false;
-            st_.run_once = st_.run_once_consumed = false;
-            break;
         }
-        // A toggle is an operator's decision: forget earlier failures and start if now wanted and down.
-        if (wanted_up() && (st_.state == UnitState::Inactive || st_.state == UnitState::Failed ||
-                            st_.state == UnitState::Backoff)) {
+        if (t.toggle == Toggle::Restart) {
+            if (st_.state == UnitState::Stopping) {
+                st_.stop_is_failure = false; // start at once when the stop completes
+                return;
+            }
+            if (live()) {
+                stop(false, "restart requested");
+                return;
+            }
+        }
+        // A toggle is an operator's decision: forget earlier failures and start if down.
+        if (st_.state == UnitState::Inactive || st_.state == UnitState::Failed || st_.state == UnitState::Backoff) {
             st_.tracker = {};
             start(false);
         }
     }
 
+    void on(const ev::KeyValueSet &kv) { apply_keyvalue(st_, kv); }
+
     void on(const ev::Spawned &e) {
         if (st_.state != UnitState::Starting) return;
-        begin_instance(e.instance_id);
+        begin_instance(st_, e.instance_id, now_, spec_.keyvalue_clear);
+        st_.instance_pid = e.pid;
         switch (spec_.keepalive) {
         case KeepAlive::Patrol:
-            st_.pid = st_.instance_pid = e.pid;
+            st_.pid = e.pid;
             enter(UnitState::Running);
             arm_execute_timeout();
             announce(Announcement::Started, "started, pid " + std::to_string(e.pid));
             break;
         case KeepAlive::PidFile:
-            st_.launcher_pid = st_.instance_pid = e.pid;
+            st_.launcher_pid = e.pid;
             arm(now_.mono + kPidFilePoll);
             st_.state_deadline_limit = now_.mono + kPidFileWait;
             announce(Announcement::Started, "launcher started, pid " + std::to_string(e.pid) + ", waiting for " +
@@ -103,7 +96,7 @@ public:
             break;
         case KeepAlive::Http:
         case KeepAlive::Udp:
- st_.launcher_pid = st_.instance_pid = e.pid;
+            st_.launcher_pid = e.pid;
             announce(Announcement::Started, "started, pid " + std::to_string(e.pid) + ", waiting for its first " +
                                                 (spec_.keepalive == KeepAlive::Http ? "HTTP" : "UDP") + " ping");
             break;
@@ -127,6 +120,7 @@ public:
             st_.last_exit_code = e.signal ? -1 : e.code;
             st_.last_signal = e.signal;
         }
+        ++st_.cas;
         if (st_.state == UnitState::Stopping) {
             if (!live()) finish_stop();
             return;
@@ -157,9 +151,9 @@ public:
     void on(const ev::PidFileRead &e) {
         if (spec_.keepalive != KeepAlive::PidFile) return;
         if (const pid_t gone = std::exchange(st_.rechecking, 0); gone && st_.state == UnitState::Running) {
+            // The one place that decides whether the pid file names a successor of the PID that just exited.
             if (e.pid > 0 && e.pid != gone) {
-                st_.pid = st_.instance_pid = e.pid;
-                ++st_.cas;
+                watch_main(e.pid);
                 announce(Announcement::Started, "PID " + std::to_string(gone) + " exited; following PID " +
                                                     std::to_string(e.pid) + " from " + spec_.pid_path);
                 return;
@@ -169,33 +163,33 @@ public:
             return;
         }
         if (st_.state != UnitState::Starting) return;
+        if (std::exchange(st_.adopting, false)) {
+            if (e.pid <= 0) { // nothing to adopt: start it
+                st_.last_error = e.error;
+                out_.push_back(act::Spawn{});
+                return;
+            }
+            begin_instance(st_, e.instance_id, now_, spec_.keyvalue_clear);
+            running_from_pid_file(e.pid, "adopted the running PID ");
+            return;
+        }
         if (e.pid <= 0) {
             st_.last_error = e.error;
             return; // keep polling until the deadline (TimerFired)
         }
-        if (st_.instance_id.empty()) begin_instance(e.instance_id); // adopted: no spawn this time
-        st_.pid = st_.instance_pid = e.pid;
-        if (st_.launcher_pid == e.pid) st_.launcher_pid = 0;
-        st_.last_error.clear();
-        enter(UnitState::Running);
-        arm_execute_timeout();
-        announce(Announcement::Started, "running, pid " + std::to_string(e.pid) + " from " + spec_.pid_path);
+        running_from_pid_file(e.pid, "running, pid ");
     }
 
     void on(const ev::HeartbeatSeen &e) {
         if (spec_.keepalive != KeepAlive::Http && spec_.keepalive != KeepAlive::Udp) return;
-        if (st_.state == UnitState::Stopping || st_.shutdown) return;
+        if (st_.state == UnitState::Stopping || st_.desired == DesiredState::Down) return;
         ++st_.cas;
         st_.last_seen_real = now_.real;
         st_.last_seen_mono = now_.mono;
-        if (st_.state != UnitState::Running && st_.state != UnitState::Starting) {
-            if (!wanted_up()) return;
-            begin_instance(e.instance_id); // patrol: a ping discovers a running app
-        }
-        if (e.pid > 0 && e.pid != st_.pid) {
-            st_.pid = st_.instance_pid = e.pid;
-            out_.push_back(act::WatchPid{e.pid});
-        }
+        if (st_.state == UnitState::Failed) return; // seen, but only a toggle or a reload leaves failed
+        if (st_.state != UnitState::Running && st_.state != UnitState::Starting)
+            begin_instance(st_, e.instance_id, now_, spec_.keyvalue_clear); // patrol: a ping discovers a running app
+        if (e.pid > 0 && e.pid != st_.pid) watch_main(e.pid);
         if (st_.state != UnitState::Running) {
             enter(UnitState::Running);
             arm_execute_timeout();
@@ -211,7 +205,7 @@ public:
             if (st_.state != UnitState::Running) return;
             announce(Announcement::Timeout, "execute-timeout of " + base::format_duration(spec_.execute_timeout) +
                                                 " reached", 5);
-            stop(AfterStop::Backoff, "execute-timeout");
+            stop(true, "execute-timeout");
             return;
         }
         st_.state_deadline = 0;
@@ -252,7 +246,9 @@ public:
 
 private:
     bool live() const { return st_.pid != 0 || st_.launcher_pid != 0; }
-    bool wanted_up() const { return !st_.disabled && !st_.shutdown && !(st_.run_once && st_.run_once_consumed); }
+    std::string why_down() const {
+        return st_.shutdown ? "shutting down" : st_.disabled ? "disabled" : "run-once consumed";
+    }
 
     void announce(Announcement a, std::string msg, int prio = 6) {
         out_.push_back(act::Announce{a, std::move(msg), prio});
@@ -267,6 +263,11 @@ private:
         out_.push_back(act::ArmTimer{TimerKind::ExecuteTimeout, st_.exec_deadline});
     }
     void kill(int sig) { out_.push_back(act::Kill{sig}); }
+    void watch_main(pid_t pid) {
+        st_.pid = st_.instance_pid = pid;
+        ++st_.cas;
+        out_.push_back(act::WatchPid{pid});
+    }
 
     // The one place that changes state: drops the timers the new state does not own (callers arm new ones).
     void enter(UnitState s) {
@@ -282,12 +283,27 @@ private:
         st_.state = s;
     }
 
-    void begin_instance(const std::string &id) {
-        st_.instance_id = id;
-        st_.instance_pid = 0;
-        st_.started_real = st_.last_seen_real = now_.real;
-        st_.started_mono = st_.last_seen_mono = now_.mono;
-        if (spec_.keyvalue_clear) st_.keyvalue.clear();
+    // The unit is configured (again): wanted up as its toggles say; retried when it had failed.
+    void activate() {
+        st_.shutdown = false;
+        st_.desired = desired_from_toggles(st_, live());
+        if (st_.desired == DesiredState::Down) return;
+        if (st_.state == UnitState::Failed) {
+            st_.tracker = {};
+            start(false);
+        } else if (st_.state == UnitState::Inactive) {
+            start(spec_.keepalive == KeepAlive::PidFile);
+        }
+        // Stopping: the stop completes, then the desired state (Up) starts it again.
+    }
+
+    void running_from_pid_file(pid_t pid, const std::string &what) {
+        if (st_.launcher_pid == pid) st_.launcher_pid = 0; // the launcher itself stayed: it is the daemon
+        watch_main(pid);
+        st_.last_error.clear();
+        enter(UnitState::Running);
+        arm_execute_timeout();
+        announce(Announcement::Started, what + std::to_string(pid) + " from " + spec_.pid_path);
     }
 
     void start(bool adopt_first) {
@@ -298,36 +314,37 @@ private:
             announce(Announcement::Failed, "start limit hit: " + std::to_string(spec_.restart.start_limit_burst) +
                                                " starts within " +
                                                base::format_duration(spec_.restart.start_limit_interval) +
-                                               "; not restarting until enabled or restarted", 3);
+                                               "; not restarting until enabled, restarted or reloaded", 3);
             return;
         }
         enter(UnitState::Starting);
         st_.instance_id.clear();
         if (spec_.keepalive == KeepAlive::Http || spec_.keepalive == KeepAlive::Udp)
             arm(now_.mono + settings_.ping_timeout);
-        out_.push_back(act::Spawn{adopt_first});
+        st_.adopting = adopt_first;
+        if (adopt_first) out_.push_back(act::ReadPidFile{});
+        else out_.push_back(act::Spawn{});
     }
 
-    void stop(AfterStop after, std::string reason) {
+    // failure: the stop follows a missed deadline, so the restart after it goes through the backoff.
+    void stop(bool failure, std::string reason) {
         enter(UnitState::Stopping);
-        st_.after_stop = after;
+        st_.stop_is_failure = failure;
         st_.stop_reason = std::move(reason);
         announce(Announcement::Stopping, "stopping: " + st_.stop_reason);
         kill(spec_.stop_signal);
         arm(now_.mono + spec_.stop_timeout);
     }
 
-    // Stop what runs; when nothing runs, settle now.
-    void stop_or_rest(AfterStop after, std::string reason) {
-        if (st_.state == UnitState::Stopping) {
-            st_.after_stop = after;
-            return;
-        }
+    // Desired Down: stop what runs; when nothing runs, settle now.
+    void stop_or_rest(std::string reason) {
+        if (st_.state == UnitState::Stopping) return; // the stop completes, then Down settles it
         if (live()) {
-            stop(after, std::move(reason));
+            stop(false, std::move(reason));
             return;
         }
-        close_instance(-1, 0);
+        st_.adopting = false;
+        close_instance(st_, -1, 0, now_, settings_.history);
         if (st_.state != UnitState::Inactive) {
             enter(UnitState::Inactive);
             announce(Announcement::Stopped, "stopped: " + reason);
@@ -337,40 +354,36 @@ private:
     // A deadline passed: stop what still runs, then take the restart path.
     void stop_or_down() {
         if (live())
-            stop(AfterStop::Backoff, "keepalive deadline missed");
+            stop(true, "keepalive deadline missed");
         else
             down(-1, 0);
     }
 
     void finish_stop() {
-        close_instance(st_.last_exit_code, st_.last_signal);
-        switch (st_.after_stop) {
-        case AfterStop::Rest:
-            enter(UnitState::Inactive);
-            announce(Announcement::Stopped, "stopped (" + st_.stop_reason + ")");
-            break;
-        case AfterStop::Start:
-            if (wanted_up()) start(false);
-            else enter(UnitState::Inactive);
-            break;
-        case AfterStop::Backoff:
-            restart_or_rest();
-            break;
-        }
+        close_instance(st_, st_.last_exit_code, st_.last_signal, now_, settings_.history);
+        announce(Announcement::Stopped, "stopped (" + st_.stop_reason + ")");
+        instance_ended();
+        if (st_.desired == DesiredState::Down) enter(UnitState::Inactive);
+        else if (st_.stop_is_failure) restart_or_rest();
+        else start(false);
     }
 
     // The instance is gone (crash, timeout, failed start): record it, then restart or rest.
     void down(int exit_code, int signal) {
-        close_instance(exit_code, signal);
+        close_instance(st_, exit_code, signal, now_, settings_.history);
+        instance_ended();
         restart_or_rest();
     }
 
+    // No instance runs any more: a consumed run-once now means Down.
+    void instance_ended() {
+        if (st_.desired == DesiredState::Up) st_.desired = desired_from_toggles(st_, false);
+    }
+
     void restart_or_rest() {
-        if (!wanted_up()) {
+        if (st_.desired == DesiredState::Down) {
             enter(UnitState::Inactive);
-            announce(Announcement::Stopped, st_.disabled ? "disabled, not restarting"
-                                            : st_.shutdown ? "shutting down, not restarting"
-                                                           : "run-once consumed, not restarting");
+            announce(Announcement::Stopped, why_down() + ", not restarting");
             return;
         }
         ++st_.restarts;
@@ -385,27 +398,6 @@ private:
         announce(Announcement::Restarting, "restarting in " + base::format_duration(delay), 5);
     }
 
-    void close_instance(int exit_code, int signal) {
-        if (st_.instance_id.empty()) return;
-        HistoryEntry h;
-        h.instance_id = std::move(st_.instance_id);
-        h.pid = st_.instance_pid;
-        h.started = st_.started_real;
-        h.last_seen = st_.last_seen_real;
-        h.stopped = now_.real;
-        h.disabled = st_.disabled;
-        h.restart = st_.restart;
-        h.run_once = st_.run_once;
-        h.shutdown = st_.shutdown;
-        h.exit_code = exit_code;
-        h.signal = signal;
-        h.keyvalue = st_.keyvalue;
-        st_.history.push_back(std::move(h));
-        while (st_.history.size() > settings_.history) st_.history.pop_front();
-        st_.instance_id.clear();
-        ++st_.cas;
-    }
-
     const AppSpec &spec_;
     const Settings &settings_;
     AppStatus &st_;
@@ -415,9 +407,15 @@ private:
 
 } // namespace
 
+AppStatus initial_status(const AppSpec &spec, std::uint64_t cas_seed) {
+    AppStatus st;
+    init_core(st, core_spec(spec), cas_seed);
+    return st;
+}
+
 std::vector<Action> transition(const AppSpec &spec, const Settings &settings, AppStatus &status, const Event &event,
                                Now now) {
-    Machine m(spec, settings, status, now);
+    AppMachine m(spec, settings, status, now);
     std::visit([&](const auto &e) { m.on(e); }, event);
     return m.take();
 }

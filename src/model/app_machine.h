@@ -1,25 +1,27 @@
 // The app state machine: transition(spec, settings, status, event, now) → actions. Pure: no I/O, no clock.
 //
 // States (see unit_state.h) and what holds in each:
-//   Inactive  no process, no timer. Entered when disabled, when run-once is consumed, or at shutdown.
+//   Inactive  no process, no timer. Desired Down (disabled, run-once consumed, removed, shut down).
 //   Starting  a Spawn was issued (patrol mode leaves Starting as soon as ev::Spawned arrives).
-//             pidfile: the launcher runs or has exited; the State timer polls pid-path every 100 ms until
-//             state_deadline (10 s): a live, verified PID → Running, else the start failed.
+//             pidfile: on the first start the pid file is read first (adopting: a running daemon is taken over
+//             without a spawn); after a spawn the State timer polls pid-path every 100 ms until
+//             state_deadline_limit (10 s): a live, verified PID → Running, else the start failed.
 //             http/udp: the State timer is the ping deadline; the first ping → Running.
 //   Running   the main process is watched through a pidfd (patrol, pidfile) and/or pings keep it alive
 //             (http/udp: the State timer is the ping deadline, re-armed by every ping). ExecuteTimeout armed
 //             when execute-timeout is set.
 //   Stopping  stop-signal sent to every live process of the instance; State timer = stop-timeout, then SIGKILL.
-//             When the last process is gone, after_stop decides: Rest → Inactive, Start → start at once
-//             (restart toggle), Backoff → the restart path below (ping/execute timeouts).
+//             When the last process is gone: "stopped", then Desired Down → Inactive; Up after a missed deadline
+//             (stop_is_failure) → the restart path below; Up otherwise (restart toggle, re-added) → start at once.
 //   Backoff   the instance died while wanted up; the State timer is the restart delay.
 //   Failed    the start limit was hit (start-limit-burst starts within start-limit-interval); no timer.
-//             Left only by a toggle (enable/restart...) or a reload that changes the app.
+//             Left only by a toggle or a reload (ev::Activate / ev::Reconfigured); pings do not revive it.
 //
-// Wanted up = !disabled && !(run_once && run_once_consumed) && !shutdown. An exit while wanted up restarts:
-// the first restart after a quick failure is immediate, then the delay doubles from backoff-initial to
-// backoff-max; a run of at least backoff-reset forgets earlier failures. Every start is recorded against
-// the start limit. Toggles follow patrol's semantics (model/event.h Toggle) and reset the start limit.
+// Desired state (unit_state.h) is set by requests only: ev::Activate and ev::Reconfigured (Up unless the toggles
+// say Down), ev::Deactivate (Down), toggles (unit_core.h apply_toggle), and the end of a run-once instance. An
+// exit while Up restarts: the first restart after a quick failure is immediate, then the delay doubles from
+// backoff-initial to backoff-max; a run of at least backoff-reset forgets earlier failures. Every start is
+// recorded against the start limit; toggles and reloads forget earlier failures.
 // enter() is the one place that changes state; it cancels the timers the new state does not own.
 #pragma once
 
@@ -32,12 +34,6 @@
 
 namespace watchd::model {
 
-// Daemon-wide settings the machine needs.
-struct Settings {
-    unsigned history = 100;
-    base::Usec ping_timeout = 30 * base::kUsecPerSec;
-};
-
 inline constexpr base::Usec kPidFilePoll = 100 * base::kUsecPerMsec;
 inline constexpr base::Usec kPidFileWait = 10 * base::kUsecPerSec;
 
@@ -45,7 +41,7 @@ inline constexpr base::Usec kPidFileWait = 10 * base::kUsecPerSec;
 std::vector<Action> transition(const AppSpec &spec, const Settings &settings, AppStatus &status, const Event &event,
                                Now now);
 
-// A fresh status for a newly configured app (toggles and key/value from its spec).
-AppStatus initial_status(const AppSpec &spec);
+// A fresh status for a newly configured app (toggles and key/value from its spec; cas_seed: its first CAS).
+AppStatus initial_status(const AppSpec &spec, std::uint64_t cas_seed = 1);
 
 } // namespace watchd::model

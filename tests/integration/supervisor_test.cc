@@ -1,4 +1,4 @@
-// The supervisor against real processes on a real sd-event loop: restarts, pid files, pings, stop, reload.
+// The supervisor against real processes on the real event loop: restarts, pid files, pings, stop, reload.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -89,7 +89,7 @@ protected:
         const base::Usec end = base::now_monotonic() + timeout;
         while (!pred()) {
             if (base::now_monotonic() >= end) return false;
-            sd_event_run(loop->get(), 20 * kUsecPerMsec);
+            loop->run_once(20 * kUsecPerMsec);
         }
         return true;
     }
@@ -116,7 +116,23 @@ protected:
         return c;
     }
 
-    const model::AppStatus &status(const std::string &id) { return sup->app(id)->status; }
+    UnitView status(const std::string &id) {
+        auto v = sup->unit({UnitKind::App, id});
+        EXPECT_TRUE(v) << "no app " << id;
+        return v ? *v : UnitView{};
+    }
+    bool exists(const std::string &id) { return sup->unit({UnitKind::App, id}).has_value(); }
+    bool toggle(const std::string &id, model::Toggle t) {
+        Command c;
+        c.toggle = t;
+        return sup->submit({UnitKind::App, id}, c).ok();
+    }
+    CommandResult ping(const std::string &id, pid_t pid) {
+        Command c;
+        c.ping = true;
+        c.pid = pid;
+        return sup->submit({UnitKind::App, id}, c);
+    }
 };
 
 TEST_F(SupervisorTest, KilledAppIsRestartedWithHistory) {
@@ -147,7 +163,7 @@ TEST_F(SupervisorTest, ExitCodeRecordedAndCrashLoopHitsStartLimit) {
     EXPECT_EQ(status("crash").history.back().exit_code, 7);
     EXPECT_EQ(status("steady").state, UnitState::Running); // others keep running
     // an operator's enable starts it again
-    ASSERT_TRUE(sup->toggle("crash", model::Toggle::Enable));
+    ASSERT_TRUE(toggle("crash", model::Toggle::Enable));
     EXPECT_TRUE(run_until([&] { return status("crash").history.size() > 4; }, 5 * kUsecPerSec));
 }
 
@@ -294,7 +310,7 @@ TEST_F(SupervisorTest, HttpKeepaliveNeedsPings) {
     EXPECT_EQ(status("pinger").state, UnitState::Starting);
     // pings keep it running past several timeouts
     for (int i = 0; i < 6; ++i) {
-        ASSERT_TRUE(sup->heartbeat("pinger", pid));
+        ASSERT_TRUE(ping("pinger", pid).ok());
         EXPECT_EQ(status("pinger").state, UnitState::Running);
         run_until([] { return false; }, 200 * kUsecPerMsec);
     }
@@ -303,14 +319,12 @@ TEST_F(SupervisorTest, HttpKeepaliveNeedsPings) {
     ASSERT_TRUE(run_until([&] { return status("pinger").launcher_pid != 0 && status("pinger").launcher_pid != pid; },
                           3 * kUsecPerSec));
     EXPECT_FALSE(alive(pid));
-    EXPECT_FALSE(sup->heartbeat("nope", 0));
+    EXPECT_EQ(ping("nope", 0).error, CommandError::UnknownUnit);
 }
 
 TEST_F(SupervisorTest, PingForPatrolModeIsRefused) {
     sup->apply(config({shell_app("p", "exec sleep 100")}));
-    auto r = sup->heartbeat("p", 0);
-    ASSERT_FALSE(r);
-    EXPECT_NE(r.error().what.find("does not use an http or udp keepalive"), std::string::npos);
+    EXPECT_EQ(ping("p", 0).error, CommandError::PingNotSupported);
 }
 
 TEST_F(SupervisorTest, ExecuteTimeoutKillsAndRestarts) {
@@ -359,7 +373,7 @@ TEST_F(SupervisorTest, ReloadKeepsUnchangedAppsUntouched) {
     auto added = shell_app("added", "exec sleep 100");
     sup->apply(config({keep, change, added}));
     ASSERT_TRUE(run_until([&] {
-        return sup->app("added") && status("added").state == UnitState::Running && !sup->app("drop") &&
+        return exists("added") && status("added").state == UnitState::Running && !exists("drop") &&
                status("change").state == UnitState::Running && status("change").pid != change_pid;
     }, 5 * kUsecPerSec));
     EXPECT_EQ(status("keep").pid, keep_pid);
@@ -432,14 +446,14 @@ TEST_F(SupervisorTest, DisableStopsAndEnableStarts) {
     sup->apply(config({shell_app("t", "exec sleep 100")}));
     ASSERT_TRUE(run_until([&] { return status("t").state == UnitState::Running; }, 5 * kUsecPerSec));
     const pid_t pid = status("t").pid;
-    ASSERT_TRUE(sup->toggle("t", model::Toggle::Disable));
+    ASSERT_TRUE(toggle("t", model::Toggle::Disable));
     ASSERT_TRUE(run_until([&] { return status("t").state == UnitState::Inactive; }, 5 * kUsecPerSec));
     EXPECT_FALSE(alive(pid));
     run_until([] { return false; }, 200 * kUsecPerMsec);
     EXPECT_EQ(status("t").state, UnitState::Inactive);
-    ASSERT_TRUE(sup->toggle("t", model::Toggle::Enable));
+    ASSERT_TRUE(toggle("t", model::Toggle::Enable));
     EXPECT_TRUE(run_until([&] { return status("t").state == UnitState::Running; }, 5 * kUsecPerSec));
-    EXPECT_FALSE(sup->toggle("missing", model::Toggle::Enable));
+    EXPECT_FALSE(toggle("missing", model::Toggle::Enable));
 }
 
 TEST_F(SupervisorTest, RunsAsConfiguredUser) {
@@ -459,6 +473,47 @@ TEST_F(SupervisorTest, RunsAsConfiguredUser) {
     EXPECT_EQ(st.st_gid, 65534u);
     ASSERT_TRUE(run_until([&] { return !slurp(dir / "who.txt").empty(); }, 5 * kUsecPerSec));
     EXPECT_EQ(slurp(dir / "who.txt"), "/nonexistent|nobody|nobody\n");
+}
+
+TEST_F(SupervisorTest, RemovedAndReAddedWhileStoppingComesBack) {
+    // A reload drops an app that is slow to stop; the next reload brings it back unchanged before it is down.
+    auto slow = shell_app("slow", "trap '' TERM; while :; do sleep 0.05; done");
+    slow.stop_timeout = 500 * kUsecPerMsec;
+    auto other = shell_app("other", "exec sleep 100");
+    sup->apply(config({slow, other}));
+    ASSERT_TRUE(run_until([&] { return status("slow").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t first = status("slow").pid;
+    sup->apply(config({other}));
+    ASSERT_FALSE(exists("slow")); // removed: gone from the views, while it still stops
+    ASSERT_TRUE(alive(first));
+    sup->apply(config({slow, other}));
+    EXPECT_TRUE(run_until([&] {
+        return exists("slow") && status("slow").state == UnitState::Running && status("slow").pid != first;
+    }, 5 * kUsecPerSec)) << "the re-added app stayed " << model::to_string(status("slow").state);
+    EXPECT_FALSE(alive(first));
+}
+
+TEST_F(SupervisorTest, ReloadRetriesAFailedApp) {
+    // The start limit put the app in failed; the operator fixes the cause and reloads the same config.
+    auto a = shell_app("flaky", "test -e fixed || exit 3; exec sleep 100");
+    a.restart.start_limit_burst = 3;
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("flaky").state == UnitState::Failed; }, 5 * kUsecPerSec));
+    std::ofstream(dir / "fixed") << "";
+    sup->apply(config({a}));
+    EXPECT_TRUE(run_until([&] { return status("flaky").state == UnitState::Running; }, 5 * kUsecPerSec))
+        << "still " << model::to_string(status("flaky").state);
+}
+
+TEST_F(SupervisorTest, PingDoesNotReviveAFailedApp) {
+    model::Config c = config({shell_app("hb", "exit 3")});
+    c.apps[0].keepalive = model::KeepAlive::Http;
+    c.apps[0].restart.start_limit_burst = 2;
+    sup->apply(c);
+    ASSERT_TRUE(run_until([&] { return status("hb").state == UnitState::Failed; }, 5 * kUsecPerSec));
+    (void)ping("hb", 0);
+    run_until([] { return false; }, 200 * kUsecPerMsec);
+    EXPECT_EQ(status("hb").state, UnitState::Failed);
 }
 
 } // namespace

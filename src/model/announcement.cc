@@ -1,0 +1,40 @@
+// The announcement table: journal names and MESSAGE_IDs (random UUIDs, never to be changed once released).
+#include "model/announcement.h"
+
+#include <array>
+
+namespace watchd::model {
+
+namespace {
+struct Row {
+    Announcement what;
+    std::string_view name;
+    std::string_view message_id;
+};
+constexpr std::array<Row, kAnnouncementCount> kTable{{
+    {Announcement::Started, "started", "7601f39395ed4709add806a09e474885"},
+    {Announcement::Exited, "exited", "250926d2d1af4ba0a8570e088f06a9a3"},
+    {Announcement::Restarting, "restarting", "83bba628154b487daf38be5f856b6b7d"},
+    {Announcement::Failed, "failed", "aec0d3bc5cef44fcbb1a7ee3da86df9f"},
+    {Announcement::Stopping, "stopping", "c95fadaaf56b4f939397c8f5c04b3aba"},
+    {Announcement::Stopped, "stopped", "8a1c4e73b9084c76b3bb914d8c4ea814"},
+    {Announcement::Timeout, "timeout", "687558243bda4f88aa420737dff2d97f"},
+    {Announcement::Error, "error", "50706b90488b4694854ea2863cb44bc4"},
+    {Announcement::Removed, "removed", "e0b2bedc3f694a3d878d705e890d85b4"},
+    {Announcement::Reconfigured, "reconfigured", "eb3e7c2dcaca4f649d903eebccd330e0"},
+    {Announcement::NotRun, "not-run", "682d215220d141c38f9286d8f9a91678"},
+}};
+static_assert([] {
+    for (std::size_t i = 0; i < kTable.size(); ++i) {
+        if (static_cast<std::size_t>(kTable[i].what) != i || kTable[i].message_id.size() != 32) return false;
+        for (std::size_t j = 0; j < i; ++j)
+            if (kTable[j].message_id == kTable[i].message_id || kTable[j].name == kTable[i].name) return false;
+    }
+    return true;
+}(), "rows follow the enum order; names and 32-digit MESSAGE_IDs are unique");
+} // namespace
+
+std::string_view to_string(Announcement a) { return kTable[static_cast<std::size_t>(a)].name; }
+std::string_view message_id(Announcement a) { return kTable[static_cast<std::size_t>(a)].message_id; }
+
+} // namespace watchd::model

@@ -1,0 +1,128 @@
+// The shared core of every unit's state machine, and the machine of kinds not run yet.
+#include "model/unit_core.h"
+
+#include <utility>
+
+namespace watchd::model {
+
+void init_core(UnitCore &c, const CoreSpec &spec, std::uint64_t cas_seed) {
+    c = UnitCore{};
+    c.cas = cas_seed ? cas_seed : 1;
+    reset_to_spec(c, spec);
+}
+
+void reset_to_spec(UnitCore &c, const CoreSpec &spec) {
+    c.disabled = spec.disabled;
+    c.restart = c.run_once = c.run_once_consumed = false;
+    c.keyvalue = spec.keyvalue ? *spec.keyvalue : KeyValue{};
+    c.tracker = {};
+    ++c.cas;
+}
+
+DesiredState desired_from_toggles(const UnitCore &c, bool live) {
+    if (c.shutdown || c.disabled || (c.run_once && c.run_once_consumed && !live)) return DesiredState::Down;
+    return DesiredState::Up;
+}
+
+void apply_toggle(UnitCore &c, Toggle t, bool live) {
+    switch (t) {
+    case Toggle::Enable:
+        c.disabled = false;
+        break;
+    case Toggle::Disable:
+        c.disabled = true;
+        c.restart = c.run_once = c.run_once_consumed = false;
+        break;
+    case Toggle::Restart:
+        c.disabled = false;
+        c.restart = true;
+        c.run_once = c.run_once_consumed = false;
+        break;
+    case Toggle::RunOnceEnable:
+    case Toggle::EnableRunOnceEnable:
+        if (t == Toggle::EnableRunOnceEnable) c.disabled = false;
+        c.run_once = true;
+        if (live) c.run_once_consumed = true; // patrol: already running, so this run is the one
+        break;
+    case Toggle::RunOnceDisable:
+    case Toggle::EnableRunOnceDisable:
+        if (t == Toggle::EnableRunOnceDisable) c.disabled = false;
+        c.run_once = c.run_once_consumed = false;
+        break;
+    }
+    ++c.cas;
+    c.desired = desired_from_toggles(c, live);
+}
+
+void apply_keyvalue(UnitCore &c, const ev::KeyValueSet &kv) {
+    if (kv.replace) {
+        c.keyvalue = kv.keyvalue;
+    } else {
+        if (kv.keyvalue.empty()) return;
+        for (const auto &[k, v] : kv.keyvalue) c.keyvalue[k] = v;
+    }
+    ++c.cas;
+}
+
+void begin_instance(UnitCore &c, const std::string &instance_id, Now now, bool keyvalue_clear) {
+    c.instance_id = instance_id;
+    c.instance_pid = 0;
+    c.started_real = c.last_seen_real = now.real;
+    c.started_mono = c.last_seen_mono = now.mono;
+    if (keyvalue_clear) c.keyvalue.clear();
+    ++c.cas;
+}
+
+void close_instance(UnitCore &c, int exit_code, int signal, Now now, unsigned history_limit) {
+    if (c.instance_id.empty()) return;
+    HistoryEntry h;
+    h.instance_id = std::move(c.instance_id);
+    h.pid = c.instance_pid;
+    h.started = c.started_real;
+    h.last_seen = c.last_seen_real;
+    h.stopped = now.real;
+    h.disabled = c.disabled;
+    h.restart = c.restart;
+    h.run_once = c.run_once;
+    h.shutdown = c.shutdown;
+    h.exit_code = exit_code;
+    h.signal = signal;
+    h.keyvalue = c.keyvalue;
+    c.history.push_back(std::move(h));
+    ++c.history_total;
+    while (c.history.size() > history_limit) c.history.pop_front();
+    c.instance_id.clear();
+    ++c.cas;
+}
+
+std::vector<Action> transition_not_run(const CoreSpec &spec, std::string_view why, UnitCore &c, const Event &e,
+                                       Now) {
+    std::vector<Action> out;
+    auto configured = [&] {
+        c.shutdown = false;
+        c.desired = desired_from_toggles(c, false);
+        if (c.last_error == why) return; // said once per configuration, not on every reload
+        c.last_error = std::string(why);
+        ++c.cas;
+        out.push_back(act::Announce{Announcement::NotRun, "configured but NOT monitored: " + std::string(why), 4});
+    };
+    if (std::holds_alternative<ev::Activate>(e)) {
+        configured();
+    } else if (std::holds_alternative<ev::Reconfigured>(e)) {
+        reset_to_spec(c, spec);
+        c.last_error.clear();
+        configured();
+    } else if (const auto *d = std::get_if<ev::Deactivate>(&e)) {
+        c.desired = DesiredState::Down;
+        if (d->why == DeactivateWhy::Shutdown) c.shutdown = true;
+        if (d->why == DeactivateWhy::Removed)
+            out.push_back(act::Announce{Announcement::Removed, "removed from the configuration"});
+    } else if (const auto *t = std::get_if<ev::ToggleCmd>(&e)) {
+        apply_toggle(c, t->toggle, false);
+    } else if (const auto *kv = std::get_if<ev::KeyValueSet>(&e)) {
+        apply_keyvalue(c, *kv);
+    }
+    return out;
+}
+
+} // namespace watchd::model

@@ -1,0 +1,98 @@
+// UnitCore: what every unit has, whatever its kind (what patrol keeps for apps and services alike): state and
+// desired state, patrol's toggles, CAS, the current instance, history and key/value. The per-kind statuses
+// (AppStatus, ...) extend it; the helpers below are the shared, pure part of every kind's state machine.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "model/action.h"
+#include "model/event.h"
+#include "model/restart_policy.h"
+#include "model/unit_ref.h"
+#include "model/unit_spec.h"
+#include "model/unit_state.h"
+
+namespace watchd::model {
+
+// One closed instance, as patrol's History.
+struct HistoryEntry {
+    std::string instance_id;
+    pid_t pid = 0;
+    base::Usec started = 0;   // realtime µs
+    base::Usec last_seen = 0; // realtime µs
+    base::Usec stopped = 0;   // realtime µs
+    bool disabled = false, restart = false, run_once = false, shutdown = false;
+    int exit_code = -1;       // 0..255; -1 when unknown (not our child, or killed by a signal)
+    int signal = 0;           // terminating signal, 0 if it exited
+    KeyValue keyvalue;
+    bool operator==(const HistoryEntry &) const = default;
+};
+
+struct UnitCore {
+    UnitState state = UnitState::Inactive;
+    DesiredState desired = DesiredState::Down;
+    // patrol's toggles, as its API shows them.
+    bool disabled = false;          // not wanted up
+    bool restart = false;           // a restart was asked for; cleared by the next start
+    bool run_once = false;          // run once, then rest
+    bool run_once_consumed = false; // the one run has started
+    bool shutdown = false;          // watchd (or, after a reload, this unit) is going away
+
+    std::uint64_t cas = 1;          // patrol's CAS: changes with every change of the unit
+    pid_t pid = 0;                  // the watched main process, 0 when none
+    std::string instance_id;        // UUIDv4 of the current instance, empty when none
+    pid_t instance_pid = 0;         // the main PID of the current instance (kept after it exits, for history)
+    base::Usec started_real = 0, started_mono = 0;
+    base::Usec last_seen_real = 0, last_seen_mono = 0;
+    int last_exit_code = -1;        // of the previous instance
+    int last_signal = 0;
+    std::string last_error;         // the last start/pid-file error (or why the unit is not run), for views
+    std::string stop_reason;        // why the current stop happens
+    std::uint64_t restarts = 0;     // automatic restarts since watchd started
+    RestartTracker tracker;         // backoff attempt count and recent start times
+    KeyValue keyvalue;
+    std::deque<HistoryEntry> history; // newest last, bounded by Settings::history
+    std::uint64_t history_total = 0;  // entries ever appended (observers tell a new entry by it)
+};
+
+// Daemon-wide settings the machines need.
+struct Settings {
+    unsigned history = 100;
+    base::Usec ping_timeout = 30 * base::kUsecPerSec;
+};
+
+// The parts of a spec the core takes: patrol's configured toggle and key/value.
+struct CoreSpec {
+    bool disabled = false;
+    const KeyValue *keyvalue = nullptr; // null: none configured
+    bool keyvalue_clear = false;        // clear key/value when a new instance starts
+};
+
+// A fresh core for a newly configured unit; cas_seed is its first CAS (patrol starts at a random 1..100000).
+void init_core(UnitCore &c, const CoreSpec &spec, std::uint64_t cas_seed);
+// ev::Reconfigured: the new spec's toggles and key/value replace the old ones (history, restarts, CAS stay).
+void reset_to_spec(UnitCore &c, const CoreSpec &spec);
+// The desired state patrol's toggles ask for: Down when disabled or shut down, or when its one run was consumed
+// and no instance runs any more (`live`: an instance runs now, and a run-once instance may finish its run).
+DesiredState desired_from_toggles(const UnitCore &c, bool live);
+// patrol's toggle semantics on the flags (API_TOGGLE_STATE_*), then the desired state they imply. `live`: an
+// instance runs now (a run-once toggle is then consumed by it).
+void apply_toggle(UnitCore &c, Toggle t, bool live);
+// ev::KeyValueSet: merge key by key, or replace the whole map.
+void apply_keyvalue(UnitCore &c, const ev::KeyValueSet &kv);
+// A new instance starts: its id and times (key/value cleared first when the spec says so).
+void begin_instance(UnitCore &c, const std::string &instance_id, Now now, bool keyvalue_clear);
+// The current instance ended: append it to the (bounded) history and forget it. No-op without an instance.
+void close_instance(UnitCore &c, int exit_code, int signal, Now now, unsigned history_limit);
+
+// The machine of a kind this version does not run yet (services, checks): it keeps the shared core (toggles,
+// key/value, desired state) exactly as for apps, starts nothing, and announces once per configuration that the
+// unit is not run, with `why`.
+std::vector<Action> transition_not_run(const CoreSpec &spec, std::string_view why, UnitCore &c, const Event &e,
+                                       Now now);
+
+} // namespace watchd::model

@@ -1,0 +1,174 @@
+// Views out of the engine and commands into it (patrol's API rules), and the STATUS= summary.
+#include <algorithm>
+#include <string>
+
+#include "base/uuid.h"
+#include "supervisor/engine.h"
+#include "supervisor/supervisor.h"
+
+namespace watchd::supervisor {
+
+namespace {
+
+// Compares without leaking, through timing, how much of the secret matched.
+bool same_secret(const std::string &a, const std::string &b) {
+    volatile unsigned char diff = a.size() != b.size();
+    const std::size_t n = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i)
+        diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+}
+
+const std::string &secret_of(const Unit &u) {
+    static const std::string none;
+    return std::visit(
+        [](const auto &ku) -> const std::string & {
+            if constexpr (requires { ku.spec.secret; }) return ku.spec.secret;
+            else return none;
+        },
+        u.k);
+}
+
+} // namespace
+
+std::string_view describe(CommandError e, UnitKind kind) {
+    switch (e) {
+    case CommandError::None: return "";
+    case CommandError::UnknownUnit:
+        return kind == UnitKind::App ? "Unknown App" : kind == UnitKind::Service ? "Unknown Service" : "Unknown Check";
+    case CommandError::SecretInvalid: return "Secret Invalid";
+    case CommandError::PingNotSupported: return "Ping Not Supported";
+    case CommandError::PidNotSupported: return "PID Not Supported";
+    case CommandError::PidRequiresPing: return "PID Requires Ping";
+    case CommandError::InvalidPingEndpoint: return "Invalid Ping Endpoint";
+    case CommandError::ShuttingDown: return "Shutting Down";
+    }
+    return "";
+}
+
+UnitView Engine::make_view(const Unit &u, bool with_history) const {
+    const model::UnitCore &c = u.core();
+    UnitView v;
+    v.ref = u.ref;
+    v.name = std::visit([](const auto &ku) { return ku.spec.name; }, u.k);
+    v.supervised = model::is_supervised(u.ref.kind);
+    v.state = c.state;
+    v.desired = c.desired;
+    v.disabled = c.disabled;
+    v.restart = c.restart;
+    v.run_once = c.run_once;
+    v.run_once_consumed = c.run_once_consumed;
+    v.shutdown = c.shutdown;
+    v.has_secret = !secret_of(u).empty();
+    v.cas = c.cas;
+    v.pid = c.pid;
+    v.instance_id = c.instance_id;
+    if (!c.instance_id.empty()) {
+        v.started = c.started_real;
+        v.last_seen = c.last_seen_real;
+    }
+    v.last_exit_code = c.last_exit_code;
+    v.last_signal = c.last_signal;
+    v.last_error = c.last_error;
+    v.restarts = c.restarts;
+    v.keyvalue = c.keyvalue;
+    if (with_history) v.history.assign(c.history.begin(), c.history.end());
+    if (const AppUnit *a = u.app()) {
+        v.keepalive = a->spec.keepalive;
+        v.launcher_pid = a->status.launcher_pid;
+    }
+    return v;
+}
+
+std::optional<UnitView> Engine::unit_view(const UnitRef &ref, bool with_history) const {
+    const Unit *u = find(ref);
+    if (!u) return std::nullopt;
+    return make_view(*u, with_history);
+}
+
+SupervisorView Engine::view(bool with_history) const {
+    SupervisorView v;
+    v.instance_id = instance_id_;
+    v.started = started_;
+    v.shutting_down = shutting_down_;
+    v.json_timestamp = json_timestamp_;
+    v.ping_timeout = ping_timeout_;
+    for (const auto &[ref, u] : units_) // the map's order: kind (apps, services, checks), then id
+        if (!u->removing) v.units.push_back(make_view(*u, with_history));
+    return v;
+}
+
+CommandResult Engine::submit(const UnitRef &ref, const Command &cmd) {
+    CommandResult r;
+    auto fail = [&](CommandError e) {
+        r.error = e;
+        return r;
+    };
+    Unit *u = find(ref);
+    if (!u) return fail(CommandError::UnknownUnit);
+    const std::string &secret = secret_of(*u);
+    if (!secret.empty() && cmd.secret.empty()) {
+        // patrol: no secret given is no error, but nothing changes and the answer says so.
+        r.before = make_view(*u, cmd.history);
+        r.cas_invalid = true;
+        return r;
+    }
+    if (!secret.empty() && !same_secret(secret, cmd.secret)) return fail(CommandError::SecretInvalid);
+    const AppUnit *app = u->app();
+    const bool pingable =
+        app && (app->spec.keepalive == model::KeepAlive::Http || app->spec.keepalive == model::KeepAlive::Udp);
+    if (cmd.ping && !pingable) return fail(CommandError::PingNotSupported);
+    if (cmd.ping && cmd.via != Command::Via::Any &&
+        (cmd.via == Command::Via::Http) != (app->spec.keepalive == model::KeepAlive::Http))
+        return fail(CommandError::InvalidPingEndpoint);
+    if (cmd.pid > 0 && !pingable) return fail(CommandError::PidNotSupported);
+    if (cmd.pid > 0 && !cmd.ping) return fail(CommandError::PidRequiresPing);
+    if (cmd.toggle && shutting_down_) return fail(CommandError::ShuttingDown);
+    r.before = make_view(*u, cmd.history);
+    r.cas_invalid = cmd.cas != 0 && cmd.cas != u->core().cas;
+    if (!r.cas_invalid) {
+        if (cmd.keyvalue && (cmd.keyvalue_replace || !cmd.keyvalue->empty()))
+            queue(*u, model::ev::KeyValueSet{*cmd.keyvalue, cmd.keyvalue_replace});
+        if (cmd.toggle) queue(*u, model::ev::ToggleCmd{*cmd.toggle});
+    }
+    if (cmd.ping) queue(*u, model::ev::HeartbeatSeen{cmd.pid, base::uuid_v4()});
+    drain();
+    return r;
+}
+
+std::string Engine::summary() const {
+    auto n = [&](UnitKind k, UnitState s) { return counts_[static_cast<std::size_t>(k)][static_cast<std::size_t>(s)]; };
+    auto total = [&](UnitKind k) {
+        std::size_t t = 0;
+        for (std::size_t c : counts_[static_cast<std::size_t>(k)]) t += c;
+        return t;
+    };
+    std::string out;
+    if (total(UnitKind::App) == 0) {
+        out = "no apps";
+    } else {
+        out = std::to_string(n(UnitKind::App, UnitState::Running)) + " apps running";
+        auto add = [&](UnitState s, const char *what) {
+            if (std::size_t c = n(UnitKind::App, s)) out += ", " + std::to_string(c) + " " + what;
+        };
+        add(UnitState::Starting, "starting");
+        add(UnitState::Backoff, "restarting");
+        add(UnitState::Stopping, "stopping");
+        add(UnitState::Failed, "failed");
+        add(UnitState::Inactive, "inactive");
+    }
+    std::string not_run;
+    auto add_kind = [&](UnitKind k, const char *one, const char *many) {
+        if (model::is_supervised(k)) return;
+        const std::size_t t = total(k);
+        if (!t) return;
+        if (!not_run.empty()) not_run += ", ";
+        not_run += std::to_string(t) + " " + (t == 1 ? one : many);
+    };
+    add_kind(UnitKind::Service, "service", "services");
+    add_kind(UnitKind::Check, "check", "checks");
+    if (!not_run.empty()) out += "; " + not_run + " configured but NOT monitored (not run by this version)";
+    return out;
+}
+
+} // namespace watchd::supervisor

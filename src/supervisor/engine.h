@@ -1,0 +1,119 @@
+// Engine: the supervisor's implementation (private to this layer). One event queue: every event of every unit goes
+// through step(), the one place where units change, which runs the unit's state machine, carries out its actions
+// (executor.cc) and tells the observers.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <variant>
+#include <vector>
+
+#include "event/loop.h"
+#include "event/source.h"
+#include "model/app_machine.h"
+#include "model/check_machine.h"
+#include "model/service_machine.h"
+#include "supervisor/app_launcher.h"
+#include "supervisor/command_sink.h"
+#include "supervisor/observer.h"
+#include "supervisor/unit_runtime.h"
+#include "supervisor/view.h"
+
+namespace watchd::supervisor {
+
+// A unit's spec and model status, and the spec a reload wants once the unit is down.
+template <class Spec, class Status> struct KindUnit {
+    Spec spec;
+    Status status;
+    std::optional<Spec> pending_spec;
+};
+using AppUnit = KindUnit<model::AppSpec, model::AppStatus>;
+using ServiceUnit = KindUnit<model::ServiceSpec, model::ServiceStatus>;
+using CheckUnit = KindUnit<model::CheckSpec, model::CheckStatus>;
+
+struct Unit {
+    UnitRef ref;
+    std::variant<AppUnit, ServiceUnit, CheckUnit> k;
+    bool removing = false; // a reload dropped it: erased once down
+    UnitRuntime rt;        // declared after k: its callbacks touch it
+
+    model::UnitCore &core();
+    const model::UnitCore &core() const;
+    AppUnit *app() { return std::get_if<AppUnit>(&k); }
+    const AppUnit *app() const { return std::get_if<AppUnit>(&k); }
+    bool has_pending_spec() const;
+    // Down: inactive and nothing of it left running.
+    bool down() const { return core().state == UnitState::Inactive && rt.processes.empty(); }
+};
+
+class Engine {
+public:
+    explicit Engine(event::Loop &loop);
+    ~Engine();
+
+    void apply(const model::Config &config);
+    void shutdown(std::function<void()> done);
+    CommandResult submit(const UnitRef &ref, const Command &cmd);
+    std::optional<UnitView> unit_view(const UnitRef &ref, bool with_history) const;
+    SupervisorView view(bool with_history) const;
+    void add_observer(UnitObserver &o) { observers_.push_back(&o); }
+    void remove_observer(UnitObserver &o) { std::erase(observers_, &o); }
+    std::string summary() const;
+
+private:
+    // supervisor.cc: the queue, reloads, views
+    void post(Unit &u, model::Event e);
+    void queue(Unit &u, model::Event e) { queue_.emplace_back(&u, std::move(e)); }
+    void drain();
+    void step(Unit &u, const model::Event &e);
+    void after_drain();
+    template <class Spec> void apply_kind(UnitKind kind, const std::vector<Spec> &specs, std::set<UnitRef> &configured);
+    void log_not_run(const model::Config &config);
+    Unit *find(const UnitRef &ref) const;
+    UnitView make_view(const Unit &u, bool with_history) const;
+    void count(const Unit &u, int delta);
+    void retire(std::shared_ptr<void> p);
+    model::Now now() const;
+
+    // executor.cc: actions → effects
+    void execute(Unit &u, const model::Action &a);
+    void announce(const Unit &u, model::Announcement what, int priority, std::string_view message);
+    void do_spawn(Unit &u);
+    void do_kill(Unit &u, int sig);
+    void do_read_pid_file(Unit &u);
+    void do_watch_pid(Unit &u, pid_t pid);
+    void watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child);
+    void start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pid, const std::string &instance);
+    // Reads what is buffered; retires the reader at EOF (safe from inside its own callback).
+    void drain_output(Unit &u, OutputReader &r);
+    void arm_timer(Unit &u, model::TimerKind k, base::Usec at);
+    void cancel_timer(Unit &u, model::TimerKind k);
+
+    event::Loop &loop_;
+    model::Settings settings_;
+    AppLauncher launcher_;
+    std::string instance_id_;
+    base::Usec started_ = 0;
+    std::string json_timestamp_;
+    base::Usec ping_timeout_ = 0;
+    std::vector<model::NotifierSpec> notifiers_;
+    model::MonitorSettings monitor_;
+    std::map<UnitRef, std::unique_ptr<Unit>> units_;
+    std::array<std::array<std::size_t, model::kUnitStateCount>, model::kUnitKindCount> counts_{};
+    std::deque<std::pair<Unit *, model::Event>> queue_;
+    bool draining_ = false;
+    bool shutting_down_ = false;
+    std::function<void()> shutdown_done_;
+    std::vector<UnitObserver *> observers_;
+    std::string not_run_said_;
+    // Resources replaced while one of their callbacks may still be on the stack: freed on the next iteration.
+    std::vector<std::shared_ptr<void>> graveyard_;
+    std::unique_ptr<event::Timer> reaper_;
+};
+
+} // namespace watchd::supervisor

@@ -1,0 +1,69 @@
+// Read-only snapshots of units and of the whole supervisor: what the API layers (HTTP, UDP, D-Bus, metrics) read.
+// A view is a copy: it stays valid and unchanged whatever the core does after it was taken.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "base/time.h"
+#include "model/unit_core.h"
+
+namespace watchd::supervisor {
+
+using model::DesiredState;
+using model::HistoryEntry;
+using model::KeepAlive;
+using model::KeyValue;
+using model::Toggle;
+using model::UnitKind;
+using model::UnitRef;
+using model::UnitState;
+
+struct UnitView {
+    UnitRef ref;
+    std::string name;
+    bool supervised = true;       // false: configured, but this version of watchd does not run units of its kind
+    UnitState state = UnitState::Inactive;
+    DesiredState desired = DesiredState::Down;
+    // patrol's toggles
+    bool disabled = false, restart = false, run_once = false, run_once_consumed = false, shutdown = false;
+    bool has_secret = false;      // the secret itself never leaves the core
+    std::uint64_t cas = 0;
+    pid_t pid = 0;                // the watched main process, 0 when none
+    pid_t launcher_pid = 0;       // apps in pidfile/http/udp mode: the spawned process while it runs
+    std::string instance_id;      // empty when no instance runs
+    base::Usec started = 0;       // realtime µs of the current instance, 0 when none
+    base::Usec last_seen = 0;     // realtime µs of its last sign of life (ping), 0 when none
+    int last_exit_code = -1;      // of the previous instance; -1 unknown or killed by a signal
+    int last_signal = 0;
+    std::string last_error;
+    std::uint64_t restarts = 0;
+    KeyValue keyvalue;
+    std::vector<HistoryEntry> history;  // oldest first; filled only when asked for (with_history)
+    std::optional<KeepAlive> keepalive; // apps only
+};
+
+struct SupervisorView {
+    std::string instance_id;       // of this watchd run (patrol's /status/ instance-id)
+    base::Usec started = 0;        // realtime µs
+    bool shutting_down = false;
+    std::string json_timestamp;    // patrol's json-timestamp (a Go layout); empty = RFC 3339
+    base::Usec ping_timeout = 0;
+    std::vector<UnitView> units;   // apps, then services, then checks; each kind by id
+};
+
+// Where views come from (the supervisor).
+class ViewProvider {
+public:
+    // One unit, or nullopt when there is no such unit (or it is being removed).
+    virtual std::optional<UnitView> unit(const UnitRef &ref, bool with_history) const = 0;
+    virtual SupervisorView view(bool with_history) const = 0;
+
+protected:
+    ~ViewProvider() = default;
+};
+
+} // namespace watchd::supervisor
