@@ -147,7 +147,8 @@ std::string Engine::summary() const {
     if (total(UnitKind::App) == 0) {
         out = "no apps";
     } else {
-        out = std::to_string(n(UnitKind::App, UnitState::Running)) + " apps running";
+        const std::size_t running = n(UnitKind::App, UnitState::Running);
+        out = std::to_string(running) + (running == 1 ? " app running" : " apps running");
         auto add = [&](UnitState s, const char *what) {
             if (std::size_t c = n(UnitKind::App, s)) out += ", " + std::to_string(c) + " " + what;
         };

@@ -516,5 +516,222 @@ TEST_F(SupervisorTest, PingDoesNotReviveAFailedApp) {
     EXPECT_EQ(status("hb").state, UnitState::Failed);
 }
 
+// The environment an app really gets, read from /proc/<pid>/environ of a process that is no shell (a shell would
+// drop duplicates by itself): a duplicated key appears once, with its last value.
+TEST_F(SupervisorTest, DuplicateEnvironmentKeysReachTheAppOnceWithTheLastValue) {
+    auto a = shell_app("dup", "");
+    a.binary = "/bin/sleep";
+    a.args = {"100"};
+    a.env = {"FOO=first", "BAR=kept", "FOO=second", "WATCHD_ID=spoofed"};
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("dup").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t pid = status("dup").pid;
+    ASSERT_TRUE(run_until([&] { auto c = cmdline(pid); return !c.empty() && c[0] == "/bin/sleep"; }, 5 * kUsecPerSec));
+    const auto env = cmdline(pid).empty() ? std::vector<std::string>{} : [&] {
+        std::string raw = slurp("/proc/" + std::to_string(pid) + "/environ");
+        std::vector<std::string> out;
+        for (size_t i = 0, z; i < raw.size(); i = z + 1) {
+            z = raw.find('\0', i);
+            if (z == std::string::npos) z = raw.size();
+            out.push_back(raw.substr(i, z - i));
+        }
+        return out;
+    }();
+    auto values = [&](const std::string &key) {
+        std::vector<std::string> v;
+        for (const auto &e : env)
+            if (e.starts_with(key + "=")) v.push_back(e.substr(key.size() + 1));
+        return v;
+    };
+    EXPECT_EQ(values("FOO"), std::vector<std::string>{"second"});
+    EXPECT_EQ(values("BAR"), std::vector<std::string>{"kept"});
+    EXPECT_EQ(values("WATCHD_ID"), std::vector<std::string>{"dup"}) << "watchd's own variables come last and win";
+    EXPECT_EQ(values("WATCHD_INSTANCE_ID"), std::vector<std::string>{status("dup").instance_id});
+}
+
+// A relative binary is found under the working directory, not under watchd's own.
+TEST_F(SupervisorTest, RelativeBinaryIsJoinedToTheWorkingDirectory) {
+    fs::create_directories(dir / "bin");
+    std::ofstream(dir / "bin" / "app") << "#!/bin/sh\necho \"$0\" > ran.txt\nexec sleep 100\n";
+    fs::permissions(dir / "bin" / "app", fs::perms::owner_all);
+    auto a = shell_app("rel", "");
+    a.binary = "bin/app";
+    a.args.clear();
+    ASSERT_NE(fs::current_path(), dir);
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return !slurp(dir / "ran.txt").empty(); }, 5 * kUsecPerSec)) << status("rel").last_error;
+    EXPECT_EQ(slurp(dir / "ran.txt"), (dir / "bin" / "app").string() + "\n");
+    EXPECT_EQ(status("rel").state, UnitState::Running);
+}
+
+// patrol's API rules through the command sink: the answer is the unit before the command; a CAS mismatch or a
+// missing secret changes nothing but the ping; a wrong secret is an error; pings only for http/udp apps.
+TEST_F(SupervisorTest, CommandsFollowPatrolsCasSecretAndSnapshotRules) {
+    model::Config c = config({shell_app("kv", "exec sleep 100")});
+    c.apps[0].keepalive = model::KeepAlive::Udp;
+    c.apps[0].secret = "s3cret";
+    c.apps[0].keyvalue = {{"a", "1"}};
+    sup->apply(c);
+    const UnitRef kv{UnitKind::App, "kv"};
+    ASSERT_TRUE(run_until([&] { return status("kv").launcher_pid != 0; }, 5 * kUsecPerSec));
+    const pid_t pid = status("kv").launcher_pid;
+    auto submit = [&](auto fill) {
+        Command cmd;
+        cmd.secret = "s3cret";
+        fill(cmd);
+        return sup->submit(kv, cmd);
+    };
+
+    // no secret: not an error, the full state, cas-invalid, nothing changed (not even the ping)
+    Command bare;
+    bare.ping = true;
+    bare.keyvalue = KeyValue{{"b", "2"}};
+    auto r = sup->submit(kv, bare);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.cas_invalid);
+    EXPECT_TRUE(r.before->has_secret);
+    EXPECT_EQ(status("kv").keyvalue, (KeyValue{{"a", "1"}}));
+    EXPECT_EQ(status("kv").state, UnitState::Starting);
+    // a wrong secret is an error
+    EXPECT_EQ(submit([](Command &x) { x.secret = "s3creT"; }).error, CommandError::SecretInvalid);
+    EXPECT_EQ(submit([](Command &x) { x.secret = "s3cret-and-more"; }).error, CommandError::SecretInvalid);
+
+    // a ping with the PID: the answer is the state before it (no pid yet), the unit runs afterwards
+    r = submit([&](Command &x) { x.ping = true; x.pid = pid; x.via = Command::Via::Udp; });
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.cas_invalid);
+    EXPECT_EQ(r.before->pid, 0);
+    EXPECT_EQ(r.before->state, UnitState::Starting);
+    EXPECT_EQ(status("kv").state, UnitState::Running);
+    EXPECT_EQ(status("kv").pid, pid);
+
+    // key/value merge: the answer holds the old map, a null value is kept as null
+    const auto cas = status("kv").cas;
+    r = submit([&](Command &x) { x.keyvalue = KeyValue{{"b", "null"}, {"c", "3"}}; x.cas = cas; });
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.cas_invalid);
+    EXPECT_EQ(r.before->keyvalue, (KeyValue{{"a", "1"}}));
+    EXPECT_EQ(r.before->cas, cas);
+    EXPECT_EQ(status("kv").keyvalue, (KeyValue{{"a", "1"}, {"b", "null"}, {"c", "3"}}));
+    EXPECT_NE(status("kv").cas, cas);
+
+    // a stale CAS: cas-invalid, the key/value and the toggle are not applied, the ping still is
+    const auto seen = status("kv").last_seen;
+    run_until([] { return false; }, 5 * kUsecPerMsec);
+    r = submit([&](Command &x) {
+        x.cas = cas;
+        x.keyvalue = KeyValue{{"z", "1"}};
+        x.keyvalue_replace = true;
+        x.toggle = Toggle::Disable;
+        x.ping = true;
+    });
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.cas_invalid);
+    EXPECT_EQ(status("kv").keyvalue.count("z"), 0u);
+    EXPECT_FALSE(status("kv").disabled);
+    EXPECT_EQ(status("kv").state, UnitState::Running);
+    EXPECT_GT(status("kv").last_seen, seen);
+
+    // replace with the right CAS
+    r = submit([&](Command &x) { x.cas = status("kv").cas; x.keyvalue = KeyValue{{"z", "1"}}; x.keyvalue_replace = true; });
+    EXPECT_FALSE(r.cas_invalid);
+    EXPECT_EQ(status("kv").keyvalue, (KeyValue{{"z", "1"}}));
+
+    // patrol's refusals
+    EXPECT_EQ(submit([](Command &x) { x.pid = 5; }).error, CommandError::PidRequiresPing);
+    EXPECT_EQ(submit([](Command &x) { x.ping = true; x.via = Command::Via::Http; }).error,
+              CommandError::InvalidPingEndpoint);
+    EXPECT_EQ(sup->submit({UnitKind::Service, "kv"}, Command{}).error, CommandError::UnknownUnit);
+    EXPECT_EQ(describe(CommandError::UnknownUnit, UnitKind::Service), "Unknown Service");
+
+    // a toggle's answer carries the old flags; history only when asked for
+    r = submit([](Command &x) { x.toggle = Toggle::Disable; x.history = true; });
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.before->disabled);
+    EXPECT_TRUE(r.before->history.empty());
+    ASSERT_TRUE(run_until([&] { return status("kv").state == UnitState::Inactive; }, 5 * kUsecPerSec));
+    EXPECT_TRUE(status("kv").disabled);
+    r = submit([](Command &x) { x.history = true; });
+    ASSERT_EQ(r.before->history.size(), 1u);
+    EXPECT_TRUE(r.before->history[0].disabled);
+    EXPECT_TRUE(submit([](Command &) {}).before->history.empty());
+}
+
+TEST_F(SupervisorTest, PidAndPingRefusedForPatrolApps) {
+    sup->apply(config({shell_app("plain", "exec sleep 100")}));
+    Command c;
+    c.pid = 5;
+    EXPECT_EQ(sup->submit({UnitKind::App, "plain"}, c).error, CommandError::PidNotSupported);
+    c.ping = true;
+    EXPECT_EQ(sup->submit({UnitKind::App, "plain"}, c).error, CommandError::PingNotSupported);
+}
+
+// Records what observers are told.
+struct Recorder final : UnitObserver {
+    std::vector<std::string> changes; // "web inactive->starting"
+    std::vector<std::pair<std::string, HistoryEntry>> history;
+    void on_unit_changed(const UnitView &v, UnitState from, UnitState to) noexcept override {
+        if (from != to)
+            changes.push_back(v.ref.id + " " + std::string(model::to_string(from)) + "->" +
+                              std::string(model::to_string(to)));
+        EXPECT_EQ(v.state, to);
+    }
+    void on_history_added(const UnitRef &u, const HistoryEntry &e) noexcept override { history.emplace_back(u.id, e); }
+};
+
+TEST_F(SupervisorTest, ObserversSeeEveryStateChangeAndEveryHistoryEntry) {
+    Recorder rec;
+    sup->add_observer(rec);
+    sup->apply(config({shell_app("obs", "exec sleep 100")}));
+    ASSERT_TRUE(run_until([&] { return status("obs").state == UnitState::Running; }, 5 * kUsecPerSec));
+    const pid_t first = status("obs").pid;
+    ::kill(first, SIGKILL);
+    ASSERT_TRUE(run_until([&] { return status("obs").state == UnitState::Running && status("obs").pid != first; },
+                          5 * kUsecPerSec));
+    EXPECT_EQ(rec.changes, (std::vector<std::string>{"obs inactive->starting", "obs starting->running",
+                                                     "obs running->starting", "obs starting->running"}));
+    ASSERT_EQ(rec.history.size(), 1u);
+    EXPECT_EQ(rec.history[0].first, "obs");
+    EXPECT_EQ(rec.history[0].second.pid, first);
+    EXPECT_EQ(rec.history[0].second.signal, SIGKILL);
+    sup->remove_observer(rec);
+    ::kill(status("obs").pid, SIGKILL);
+    run_until([&] { return status("obs").history.size() == 2; }, 5 * kUsecPerSec);
+    EXPECT_EQ(rec.history.size(), 1u) << "a removed observer hears nothing";
+}
+
+// Services and checks are carried, listed and named as not run; they never count as running apps.
+TEST_F(SupervisorTest, ServicesAndChecksAreCarriedAndShownAsNotRun) {
+    model::Config c = config({shell_app("web", "exec sleep 100")});
+    model::ServiceSpec svc;
+    svc.id = "web"; // the same id as the app: a different unit
+    svc.name = "Web service";
+    svc.unit = "web.service";
+    c.services.push_back(svc);
+    model::CheckSpec chk;
+    chk.id = "db";
+    chk.name = "db";
+    chk.address = "127.0.0.1";
+    chk.port = 5432;
+    chk.protocol = "tcp";
+    c.checks.push_back(chk);
+    sup->apply(c);
+    ASSERT_TRUE(run_until([&] { return status("web").state == UnitState::Running; }, 5 * kUsecPerSec));
+    auto v = sup->view(false);
+    ASSERT_EQ(v.units.size(), 3u);
+    EXPECT_EQ(to_string(v.units[0].ref), "app web");
+    EXPECT_EQ(to_string(v.units[1].ref), "service web");
+    EXPECT_EQ(to_string(v.units[2].ref), "check db");
+    EXPECT_TRUE(v.units[0].supervised);
+    EXPECT_FALSE(v.units[1].supervised);
+    EXPECT_NE(v.units[1].last_error.find("not run"), std::string::npos);
+    EXPECT_FALSE(v.instance_id.empty());
+    EXPECT_EQ(sup->summary(), "1 app running; 1 service, 1 check configured but NOT monitored (not run by this version)");
+    // a reload that drops them drops them
+    sup->apply(config({shell_app("web", "exec sleep 100")}));
+    EXPECT_EQ(sup->view(false).units.size(), 1u);
+    EXPECT_EQ(sup->summary(), "1 app running");
+}
+
 } // namespace
 } // namespace watchd::supervisor

@@ -392,6 +392,89 @@ TEST_F(Machine, CasChangesOnEveryChange) {
     EXPECT_GT(st.cas, c1);
 }
 
+// Desired state: what a reload, a removal and the toggles ask for, and what pings may not do.
+TEST_F(Machine, ReloadRetriesAFailedApp) {
+    spec.restart.backoff_initial = 0;
+    spec.restart.start_limit_burst = 1;
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
+        {0, spawned, UnitState::Running, {"announce:started"}},
+        {0, ev::ProcessExited{100, 1, 0}, UnitState::Failed, {"announce:exited", "announce:failed"}},
+        // the same config again (the operator fixed the cause): retried with a fresh start limit
+        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
+    });
+    EXPECT_EQ(st.desired, DesiredState::Up);
+}
+
+TEST_F(Machine, ReloadLeavesADisabledAppDown) {
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
+        {0, spawned, UnitState::Running, {"announce:started"}},
+        {0, ev::ToggleCmd{Toggle::Disable}, UnitState::Stopping, {"announce:stopping", "kill:TERM", "arm:state+10s"}},
+        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Inactive, {"announce:stopped", "cancel:state"}},
+        {0, ev::Activate{}, UnitState::Inactive, {}}, // an unchanged config keeps the operator's toggle
+        // a changed config brings the configured toggles back
+        {0, ev::Reconfigured{}, UnitState::Starting, {"spawn"}},
+    });
+    EXPECT_FALSE(st.disabled);
+}
+
+TEST_F(Machine, RemovedThenReAddedWhileStoppingStartsAgain) {
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
+        {0, spawned, UnitState::Running, {"announce:started"}},
+        {0, ev::Deactivate{DeactivateWhy::Removed}, UnitState::Stopping,
+         {"announce:removed", "announce:stopping", "kill:TERM", "arm:state+10s"}},
+        {0, ev::Activate{}, UnitState::Stopping, {}},
+        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Starting, {"announce:stopped", "cancel:state", "spawn"}},
+    });
+    EXPECT_FALSE(st.history.back().shutdown);
+    EXPECT_EQ(st.restarts, 0u); // not a crash
+}
+
+TEST_F(Machine, ReconfigureStopsForGoodUntilTheNewSpecComes) {
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
+        {0, spawned, UnitState::Running, {"announce:started"}},
+        {0, ev::Deactivate{DeactivateWhy::Reconfigure}, UnitState::Stopping,
+         {"announce:reconfigured", "announce:stopping", "kill:TERM", "arm:state+10s"}},
+        {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Inactive, {"announce:stopped", "cancel:state"}},
+        {0, ev::Reconfigured{}, UnitState::Starting, {"spawn"}},
+    });
+}
+
+TEST_F(Machine, PingDoesNotReviveAFailedApp) {
+    spec.keepalive = KeepAlive::Http;
+    spec.restart.start_limit_burst = 1;
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"arm:state+30s", "spawn"}},
+        {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"announce:started"}},
+        {0, ev::ProcessExited{50, 2, 0}, UnitState::Failed,
+         {"announce:exited", "cancel:state", "announce:failed"}},
+        {kUsecPerSec, ev::HeartbeatSeen{88, "x"}, UnitState::Failed, {}},
+    });
+    EXPECT_EQ(st.pid, 0);
+    EXPECT_EQ(st.last_seen_mono, mono); // seen, but not revived
+    run({{0, ev::ToggleCmd{Toggle::Enable}, UnitState::Starting, {"arm:state+30s", "spawn"}}});
+}
+
+TEST_F(Machine, RunOnceInstanceFinishesThenTheDesiredStateIsDown) {
+    begin();
+    run({
+        {0, ev::ToggleCmd{Toggle::EnableRunOnceEnable}, UnitState::Starting, {"spawn"}},
+        {0, spawned, UnitState::Running, {"announce:started"}},
+    });
+    EXPECT_EQ(st.desired, DesiredState::Up); // its one run is under way
+    run({{0, ev::ProcessExited{100, 1, 0}, UnitState::Inactive, {"announce:exited", "announce:stopped"}}});
+    EXPECT_EQ(st.desired, DesiredState::Down);
+    run({{0, ev::Activate{}, UnitState::Inactive, {}}}); // a reload does not run it again
+}
+
 TEST(RestartPolicy, DelaySequence) {
     RestartPolicy p;
     p.backoff_initial = 100 * kUsecPerMsec;
