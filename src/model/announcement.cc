@@ -1,13 +1,13 @@
 // The announcement table: journal names and MESSAGE_IDs (random UUIDs, never to be changed once released).
 #include "model/announcement.h"
 
-#include <array>
+#include "base/enum_table.h"
 
 namespace watchd::model {
 
 namespace {
 struct Row {
-    Announcement what;
+    Announcement value;
     std::string_view name;
     std::string_view message_id;
 };
@@ -24,17 +24,19 @@ constexpr std::array<Row, kAnnouncementCount> kTable{{
     {Announcement::Reconfigured, "reconfigured", "eb3e7c2dcaca4f649d903eebccd330e0"},
     {Announcement::NotRun, "not-run", "682d215220d141c38f9286d8f9a91678"},
 }};
+static_assert(base::in_enum_order(kTable), "rows must follow the enum order");
+// Names and MESSAGE_IDs are unique, and every MESSAGE_ID is 32 long (hex digits: see the unit tests).
 static_assert([] {
     for (std::size_t i = 0; i < kTable.size(); ++i) {
-        if (static_cast<std::size_t>(kTable[i].what) != i || kTable[i].message_id.size() != 32) return false;
+        if (kTable[i].message_id.size() != 32) return false;
         for (std::size_t j = 0; j < i; ++j)
             if (kTable[j].message_id == kTable[i].message_id || kTable[j].name == kTable[i].name) return false;
     }
     return true;
-}(), "rows follow the enum order; names and 32-digit MESSAGE_IDs are unique");
+}());
 } // namespace
 
-std::string_view to_string(Announcement a) { return kTable[static_cast<std::size_t>(a)].name; }
-std::string_view message_id(Announcement a) { return kTable[static_cast<std::size_t>(a)].message_id; }
+std::string_view to_string(Announcement a) { return base::row_of(kTable, a).name; }
+std::string_view message_id(Announcement a) { return base::row_of(kTable, a).message_id; }
 
 } // namespace watchd::model

@@ -184,7 +184,7 @@ public:
         if (spec_.keepalive != KeepAlive::Http && spec_.keepalive != KeepAlive::Udp) return;
         if (st_.state == UnitState::Stopping || st_.desired == DesiredState::Down) return;
         ++st_.cas;
-        st_.last_seen_real = now_.real;
+        st_.last_seen = now_.real;
         st_.last_seen_mono = now_.mono;
         if (st_.state == UnitState::Failed) return; // seen, but only a toggle or a reload leaves failed
         if (st_.state != UnitState::Running && st_.state != UnitState::Starting)

@@ -67,7 +67,7 @@ void apply_keyvalue(UnitCore &c, const ev::KeyValueSet &kv) {
 void begin_instance(UnitCore &c, const std::string &instance_id, Now now, bool keyvalue_clear) {
     c.instance_id = instance_id;
     c.instance_pid = 0;
-    c.started_real = c.last_seen_real = now.real;
+    c.started = c.last_seen = now.real;
     c.started_mono = c.last_seen_mono = now.mono;
     if (keyvalue_clear) c.keyvalue.clear();
     ++c.cas;
@@ -76,15 +76,12 @@ void begin_instance(UnitCore &c, const std::string &instance_id, Now now, bool k
 void close_instance(UnitCore &c, int exit_code, int signal, Now now, unsigned history_limit) {
     if (c.instance_id.empty()) return;
     HistoryEntry h;
+    static_cast<PatrolFlags &>(h) = c;
     h.instance_id = std::move(c.instance_id);
     h.pid = c.instance_pid;
-    h.started = c.started_real;
-    h.last_seen = c.last_seen_real;
+    h.started = c.started;
+    h.last_seen = c.last_seen;
     h.stopped = now.real;
-    h.disabled = c.disabled;
-    h.restart = c.restart;
-    h.run_once = c.run_once;
-    h.shutdown = c.shutdown;
     h.exit_code = exit_code;
     h.signal = signal;
     h.keyvalue = c.keyvalue;

@@ -18,43 +18,50 @@
 
 namespace watchd::model {
 
+// patrol's flags, as its history records them.
+struct PatrolFlags {
+    bool disabled = false; // not wanted up
+    bool restart = false;  // a restart was asked for; cleared by the next start
+    bool run_once = false; // run once, then rest
+    bool shutdown = false; // watchd (or, after a reload, this unit) is going away
+    bool operator==(const PatrolFlags &) const = default;
+};
+
 // One closed instance, as patrol's History.
-struct HistoryEntry {
+struct HistoryEntry : PatrolFlags {
     std::string instance_id;
     pid_t pid = 0;
     base::Usec started = 0;   // realtime µs
     base::Usec last_seen = 0; // realtime µs
     base::Usec stopped = 0;   // realtime µs
-    bool disabled = false, restart = false, run_once = false, shutdown = false;
     int exit_code = -1;       // 0..255; -1 when unknown (not our child, or killed by a signal)
     int signal = 0;           // terminating signal, 0 if it exited
     KeyValue keyvalue;
     bool operator==(const HistoryEntry &) const = default;
 };
 
-struct UnitCore {
+// What views show of a unit's core (copied whole into supervisor::UnitView).
+struct UnitFacts : PatrolFlags {
     UnitState state = UnitState::Inactive;
     DesiredState desired = DesiredState::Down;
-    // patrol's toggles, as its API shows them.
-    bool disabled = false;          // not wanted up
-    bool restart = false;           // a restart was asked for; cleared by the next start
-    bool run_once = false;          // run once, then rest
-    bool run_once_consumed = false; // the one run has started
-    bool shutdown = false;          // watchd (or, after a reload, this unit) is going away
-
+    bool run_once_consumed = false; // the one run (patrol's run-once) has started
     std::uint64_t cas = 1;          // patrol's CAS: changes with every change of the unit
     pid_t pid = 0;                  // the watched main process, 0 when none
     std::string instance_id;        // UUIDv4 of the current instance, empty when none
-    pid_t instance_pid = 0;         // the main PID of the current instance (kept after it exits, for history)
-    base::Usec started_real = 0, started_mono = 0;
-    base::Usec last_seen_real = 0, last_seen_mono = 0;
+    base::Usec started = 0;         // realtime µs of the current instance's start
+    base::Usec last_seen = 0;       // realtime µs of its last sign of life
     int last_exit_code = -1;        // of the previous instance
     int last_signal = 0;
-    std::string last_error;         // the last start/pid-file error (or why the unit is not run), for views
-    std::string stop_reason;        // why the current stop happens
+    std::string last_error;         // the last start/pid-file error (or why the unit is not run)
     std::uint64_t restarts = 0;     // automatic restarts since watchd started
-    RestartTracker tracker;         // backoff attempt count and recent start times
     KeyValue keyvalue;
+};
+
+struct UnitCore : UnitFacts {
+    pid_t instance_pid = 0;         // the main PID of the current instance (kept after it exits, for history)
+    base::Usec started_mono = 0, last_seen_mono = 0;
+    std::string stop_reason;        // why the current stop happens
+    RestartTracker tracker;         // backoff attempt count and recent start times
     std::deque<HistoryEntry> history; // newest last, bounded by Settings::history
     std::uint64_t history_total = 0;  // entries ever appended (observers tell a new entry by it)
 };

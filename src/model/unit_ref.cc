@@ -1,14 +1,15 @@
 // Names of unit kinds.
 #include "model/unit_ref.h"
 
-#include <array>
 #include <cctype>
+
+#include "base/enum_table.h"
 
 namespace watchd::model {
 
 namespace {
 struct KindRow {
-    UnitKind kind;
+    UnitKind value;
     std::string_view name;
     std::string_view plural;
 };
@@ -17,11 +18,7 @@ constexpr std::array<KindRow, kUnitKindCount> kKinds{{
     {UnitKind::Service, "service", "services"},
     {UnitKind::Check, "check", "checks"},
 }};
-static_assert([] {
-    for (std::size_t i = 0; i < kKinds.size(); ++i)
-        if (static_cast<std::size_t>(kKinds[i].kind) != i) return false;
-    return true;
-}(), "kKinds rows must follow the enum order");
+static_assert(base::in_enum_order(kKinds), "kKinds rows must follow the enum order");
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -31,11 +28,11 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 } // namespace
 
-std::string_view to_string(UnitKind k) { return kKinds[static_cast<std::size_t>(k)].name; }
+std::string_view to_string(UnitKind k) { return base::row_of(kKinds, k).name; }
 
 std::optional<UnitKind> parse_unit_kind(std::string_view s) {
     for (const auto &row : kKinds)
-        if (iequals(s, row.name) || iequals(s, row.plural)) return row.kind;
+        if (iequals(s, row.name) || iequals(s, row.plural)) return row.value;
     return std::nullopt;
 }
 

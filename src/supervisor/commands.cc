@@ -49,29 +49,12 @@ std::string_view describe(CommandError e, UnitKind kind) {
 UnitView Engine::make_view(const Unit &u, bool with_history) const {
     const model::UnitCore &c = u.core();
     UnitView v;
+    static_cast<model::UnitFacts &>(v) = c;
+    if (c.instance_id.empty()) v.started = v.last_seen = 0;
     v.ref = u.ref;
     v.name = std::visit([](const auto &ku) { return ku.spec.name; }, u.k);
     v.supervised = model::is_supervised(u.ref.kind);
-    v.state = c.state;
-    v.desired = c.desired;
-    v.disabled = c.disabled;
-    v.restart = c.restart;
-    v.run_once = c.run_once;
-    v.run_once_consumed = c.run_once_consumed;
-    v.shutdown = c.shutdown;
     v.has_secret = !secret_of(u).empty();
-    v.cas = c.cas;
-    v.pid = c.pid;
-    v.instance_id = c.instance_id;
-    if (!c.instance_id.empty()) {
-        v.started = c.started_real;
-        v.last_seen = c.last_seen_real;
-    }
-    v.last_exit_code = c.last_exit_code;
-    v.last_signal = c.last_signal;
-    v.last_error = c.last_error;
-    v.restarts = c.restarts;
-    v.keyvalue = c.keyvalue;
     if (with_history) v.history.assign(c.history.begin(), c.history.end());
     if (const AppUnit *a = u.app()) {
         v.keepalive = a->spec.keepalive;

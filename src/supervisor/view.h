@@ -22,26 +22,14 @@ using model::UnitKind;
 using model::UnitRef;
 using model::UnitState;
 
-struct UnitView {
+// The facts of the unit's core (state, desired state, patrol's flags, CAS, PID, instance, times, last exit,
+// key/value: model::UnitFacts, with started/last_seen 0 when no instance runs), and what the supervisor adds.
+struct UnitView : model::UnitFacts {
     UnitRef ref;
     std::string name;
     bool supervised = true;       // false: configured, but this version of watchd does not run units of its kind
-    UnitState state = UnitState::Inactive;
-    DesiredState desired = DesiredState::Down;
-    // patrol's toggles
-    bool disabled = false, restart = false, run_once = false, run_once_consumed = false, shutdown = false;
     bool has_secret = false;      // the secret itself never leaves the core
-    std::uint64_t cas = 0;
-    pid_t pid = 0;                // the watched main process, 0 when none
     pid_t launcher_pid = 0;       // apps in pidfile/http/udp mode: the spawned process while it runs
-    std::string instance_id;      // empty when no instance runs
-    base::Usec started = 0;       // realtime µs of the current instance, 0 when none
-    base::Usec last_seen = 0;     // realtime µs of its last sign of life (ping), 0 when none
-    int last_exit_code = -1;      // of the previous instance; -1 unknown or killed by a signal
-    int last_signal = 0;
-    std::string last_error;
-    std::uint64_t restarts = 0;
-    KeyValue keyvalue;
     std::vector<HistoryEntry> history;  // oldest first; filled only when asked for (with_history)
     std::optional<KeepAlive> keepalive; // apps only
 };

@@ -203,16 +203,14 @@ base::Result<void> verify_pid_binary(pid_t pid, const std::string &binary) {
                                             ", not " + binary});
 }
 
-base::Result<void> check_pid_file_age(const std::string &path, pid_t pid) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) < 0) return base::unexpected(base::errno_error(errno, path, "cannot stat PID file"));
+base::Result<double> process_start_time(pid_t pid) {
     std::ifstream statf("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
-    if (!std::getline(statf, line)) return base::unexpected(base::Error{{}, path, "PID " + std::to_string(pid) + " is not running"});
+    if (!std::getline(statf, line))
+        return base::unexpected(base::Error{{}, "/proc/" + std::to_string(pid), "PID " + std::to_string(pid) + " is not running"});
     // Field 22 (starttime) counts after the ")" that closes the command name, which may contain spaces.
     auto close = line.rfind(')');
-    if (close == std::string::npos) return {};
-    std::istringstream rest(line.substr(close + 2));
+    std::istringstream rest(close == std::string::npos ? std::string() : line.substr(close + 2));
     std::string field;
     unsigned long long start_ticks = 0;
     for (int i = 3; i <= 22 && rest >> field; ++i)
@@ -221,9 +219,16 @@ base::Result<void> check_pid_file_age(const std::string &path, pid_t pid) {
     unsigned long long btime = 0;
     for (std::string l; std::getline(procstat, l);)
         if (l.rfind("btime ", 0) == 0) btime = std::stoull(l.substr(6));
-    if (!btime || !start_ticks) return {};
-    const double started = double(btime) + double(start_ticks) / double(sysconf(_SC_CLK_TCK));
-    if (started > double(st.st_mtim.tv_sec) + 2.0)
+    if (!btime || !start_ticks) return 0.0; // unknown
+    return double(btime) + double(start_ticks) / double(sysconf(_SC_CLK_TCK));
+}
+
+base::Result<void> check_pid_file_age(const std::string &path, pid_t pid) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) < 0) return base::unexpected(base::errno_error(errno, path, "cannot stat PID file"));
+    auto started = process_start_time(pid);
+    if (!started) return base::unexpected(base::Error{{}, path, started.error().what});
+    if (*started > 0 && *started > double(st.st_mtim.tv_sec) + 2.0)
         return base::unexpected(base::Error{{}, path, "PID " + std::to_string(pid) +
                                                           " started after the PID file was written: a reused PID, not the app"});
     return {};

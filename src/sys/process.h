@@ -50,6 +50,10 @@ base::Result<pid_t> read_pid_file(const std::string &path);
 // True when /proc/<pid>/exe is `binary`, or argv[0] of the process names it (patrol's pid-verify).
 base::Result<void> verify_pid_binary(pid_t pid, const std::string &binary);
 
+// When `pid` started, in seconds since the epoch, as the kernel tells it (/proc/stat btime plus field 22 of
+// /proc/<pid>/stat in clock ticks); 0 when the kernel does not tell. An error when the process does not run.
+base::Result<double> process_start_time(pid_t pid);
+
 // A PID file naming a process that started after the file was written names a reused PID, not the app.
 base::Result<void> check_pid_file_age(const std::string &path, pid_t pid);
 

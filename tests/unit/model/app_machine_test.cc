@@ -60,6 +60,19 @@ protected:
         settings.ping_timeout = 30 * kUsecPerSec;
     }
     void begin() { st = initial_status(spec); }
+    // pidfile mode from the start: nothing to adopt, so the launcher (pid 50) is spawned.
+    void begin_pidfile_launched() {
+        spec.keepalive = KeepAlive::PidFile;
+        spec.pid_path = "web.pid";
+        begin();
+        run({
+            {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
+            {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
+            {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
+        });
+    }
+    // patrol mode, started: pid 100 runs.
+    void begin_running();
 
     void run(const std::vector<Step> &steps) {
         int i = 0;
@@ -76,6 +89,14 @@ protected:
 };
 
 const ev::Spawned spawned{100, "i-1"};
+
+void Machine::begin_running() {
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
+        {0, spawned, UnitState::Running, {"announce:started"}},
+    });
+}
 
 TEST_F(Machine, PatrolCrashRestartsAtOnceThenBacksOff) {
     begin();
@@ -246,13 +267,8 @@ TEST_F(Machine, ExecuteTimeoutStopsAndRestarts) {
 }
 
 TEST_F(Machine, PidFileLauncherThenDaemon) {
-    spec.keepalive = KeepAlive::PidFile;
-    spec.pid_path = "web.pid";
-    begin();
+    begin_pidfile_launched();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
-        {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
-        {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
         // the launcher forked and exited 0: read the pid file now
         {0, ev::ProcessExited{50, 0, 0}, UnitState::Starting, {"read-pid-file"}},
         {0, ev::PidFileRead{77, {}, {}}, UnitState::Running, {"watch:77", "cancel:state", "announce:started"}},
@@ -296,13 +312,8 @@ TEST_F(Machine, PidFileAdoptionWithoutSpawn) {
 }
 
 TEST_F(Machine, PidFileNeverWrittenFailsTheStart) {
-    spec.keepalive = KeepAlive::PidFile;
-    spec.pid_path = "web.pid";
-    begin();
+    begin_pidfile_launched();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
-        {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
-        {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
         {0, ev::ProcessExited{50, 0, 0}, UnitState::Starting, {"read-pid-file"}},
         {0, ev::PidFileRead{0, {}, "garbage"}, UnitState::Starting, {}},
         {100 * kUsecPerMsec, ev::TimerFired{TimerKind::State}, UnitState::Starting,
@@ -313,13 +324,8 @@ TEST_F(Machine, PidFileNeverWrittenFailsTheStart) {
 }
 
 TEST_F(Machine, PidFileLauncherFailureIsACrash) {
-    spec.keepalive = KeepAlive::PidFile;
-    spec.pid_path = "web.pid";
-    begin();
+    begin_pidfile_launched();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"read-pid-file"}},
-        {0, ev::PidFileRead{0, {}, "no such file"}, UnitState::Starting, {"spawn"}},
-        {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"arm:state+100ms", "announce:started"}},
         {0, ev::ProcessExited{50, 3, 0}, UnitState::Starting, {"announce:exited", "cancel:state", "spawn"}},
     });
     EXPECT_EQ(st.history.back().exit_code, 3);
@@ -396,10 +402,8 @@ TEST_F(Machine, CasChangesOnEveryChange) {
 TEST_F(Machine, ReloadRetriesAFailedApp) {
     spec.restart.backoff_initial = 0;
     spec.restart.start_limit_burst = 1;
-    begin();
+    begin_running();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
-        {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::ProcessExited{100, 1, 0}, UnitState::Failed, {"announce:exited", "announce:failed"}},
         // the same config again (the operator fixed the cause): retried with a fresh start limit
         {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
@@ -408,10 +412,8 @@ TEST_F(Machine, ReloadRetriesAFailedApp) {
 }
 
 TEST_F(Machine, ReloadLeavesADisabledAppDown) {
-    begin();
+    begin_running();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
-        {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::ToggleCmd{Toggle::Disable}, UnitState::Stopping, {"announce:stopping", "kill:TERM", "arm:state+10s"}},
         {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Inactive, {"announce:stopped", "cancel:state"}},
         {0, ev::Activate{}, UnitState::Inactive, {}}, // an unchanged config keeps the operator's toggle
@@ -422,10 +424,8 @@ TEST_F(Machine, ReloadLeavesADisabledAppDown) {
 }
 
 TEST_F(Machine, RemovedThenReAddedWhileStoppingStartsAgain) {
-    begin();
+    begin_running();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
-        {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::Deactivate{DeactivateWhy::Removed}, UnitState::Stopping,
          {"announce:removed", "announce:stopping", "kill:TERM", "arm:state+10s"}},
         {0, ev::Activate{}, UnitState::Stopping, {}},
@@ -436,10 +436,8 @@ TEST_F(Machine, RemovedThenReAddedWhileStoppingStartsAgain) {
 }
 
 TEST_F(Machine, ReconfigureStopsForGoodUntilTheNewSpecComes) {
-    begin();
+    begin_running();
     run({
-        {0, ev::Activate{}, UnitState::Starting, {"spawn"}},
-        {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::Deactivate{DeactivateWhy::Reconfigure}, UnitState::Stopping,
          {"announce:reconfigured", "announce:stopping", "kill:TERM", "arm:state+10s"}},
         {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Inactive, {"announce:stopped", "cancel:state"}},

@@ -5,8 +5,7 @@
 #include <set>
 #include <string>
 
-#include "model/check_machine.h"
-#include "model/service_machine.h"
+#include "model/peer_machines.h"
 
 namespace watchd::model {
 namespace {

@@ -38,9 +38,33 @@ std::string real_path(const std::string &p) {
     return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
 }
 
+// sys::process_start_time (tested against ps below), -1 when it fails.
+double start_time(pid_t pid) {
+    auto r = process_start_time(pid);
+    return r ? *r : -1;
+}
+
+// Owns a child process by its PID: the destructor SIGKILLs and reaps it, by its PID only.
+class Reaped {
+public:
+    Reaped() = default;
+    Reaped(const Reaped &) = delete;
+    Reaped &operator=(const Reaped &) = delete;
+    ~Reaped() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    pid_t pid() const { return pid_; }
+
+protected:
+    pid_t pid_ = -1;
+};
+
 // A child running `path` with the given argv (argv[0] included). The constructor returns once the child has
-// exec'ed (a close-on-exec pipe reaches EOF); the destructor SIGKILLs and reaps it, by its PID only.
-class Child {
+// exec'ed (a close-on-exec pipe reaches EOF).
+class Child : public Reaped {
 public:
     Child(const std::string &path, const std::vector<std::string> &argv) {
         int p[2];
@@ -76,40 +100,7 @@ public:
             pid_ = -1;
         }
     }
-    Child(const Child &) = delete;
-    Child &operator=(const Child &) = delete;
-    ~Child() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return pid_; }
-
-private:
-    pid_t pid_ = -1;
 };
-
-// Start time of pid in seconds since the epoch, computed as the kernel exposes it: btime (/proc/stat) plus
-// starttime (field 22 of /proc/<pid>/stat) in clock ticks. -1 on failure.
-double process_start_time(pid_t pid) {
-    std::ifstream statf("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(statf, line)) return -1;
-    auto close = line.rfind(')');
-    if (close == std::string::npos) return -1;
-    std::istringstream rest(line.substr(close + 1));
-    std::string field;
-    unsigned long long ticks = 0;
-    for (int i = 3; i <= 22 && rest >> field; ++i)
-        if (i == 22) ticks = std::stoull(field);
-    std::ifstream procstat("/proc/stat");
-    unsigned long long btime = 0;
-    for (std::string l; std::getline(procstat, l);)
-        if (l.rfind("btime ", 0) == 0) btime = std::stoull(l.substr(6));
-    if (!btime || !ticks) return -1;
-    return double(btime) + double(ticks) / double(::sysconf(_SC_CLK_TCK));
-}
 
 // A PID that names no process: a child of ours that has exited and been reaped.
 pid_t dead_pid() {
@@ -301,10 +292,30 @@ TEST_F(ProcessTest, PidFileAgeAcceptsFileWrittenAfterProcessStarted) {
     }
 }
 
+TEST_F(ProcessTest, ProcessStartTimeAgreesWithPs) {
+    Child child("/bin/sleep", {"/bin/sleep", "100"});
+    ASSERT_GT(child.pid(), 0);
+    ::sleep(2); // so that a start time of "now" would be visibly wrong
+    const double started = start_time(child.pid());
+    // ps's elapsed seconds, read independently: the start is now minus that, to within a second or so.
+    std::string cmd = "ps -o etimes= -p " + std::to_string(child.pid());
+    FILE *ps = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(ps, nullptr);
+    long elapsed = -1;
+    ASSERT_EQ(std::fscanf(ps, "%ld", &elapsed), 1);
+    ::pclose(ps);
+    const double expected = double(::time(nullptr) - elapsed);
+    EXPECT_GE(elapsed, 2);
+    EXPECT_NEAR(started, expected, 1.5) << "ps says " << elapsed << " s ago";
+    auto gone = process_start_time(dead_pid());
+    ASSERT_FALSE(gone.has_value());
+    EXPECT_TRUE(contains(what(gone), "not running")) << gone.error().message();
+}
+
 TEST_F(ProcessTest, PidFileAgeSlackIsTwoSeconds) {
     Child child("/bin/sleep", {"/bin/sleep", "100"});
     ASSERT_GT(child.pid(), 0);
-    const double started = process_start_time(child.pid());
+    const double started = start_time(child.pid());
     ASSERT_GT(started, 0) << "cannot read the start time of PID " << child.pid();
     const auto s = static_cast<time_t>(started); // floor: started is in [s, s + 1)
 
@@ -331,25 +342,13 @@ TEST_F(ProcessTest, PidFileAgeSlackIsTwoSeconds) {
 }
 
 // A child that only waits to be killed; its start time (what check_pid_file_age reads) is its fork.
-class PausedChild {
+class PausedChild : public Reaped {
 public:
     PausedChild() {
         pid_ = ::fork();
         if (pid_ == 0)
             for (;;) ::pause();
     }
-    PausedChild(const PausedChild &) = delete;
-    PausedChild &operator=(const PausedChild &) = delete;
-    ~PausedChild() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return pid_; }
-
-private:
-    pid_t pid_ = -1;
 };
 
 TEST_F(ProcessTest, PidFileAgeSlackBoundaryIsExclusive) {
@@ -364,7 +363,7 @@ TEST_F(ProcessTest, PidFileAgeSlackBoundaryIsExclusive) {
     while (::time(nullptr) < give_up) {
         auto c = std::make_unique<PausedChild>();
         ASSERT_GT(c->pid(), 0) << std::strerror(errno);
-        started = process_start_time(c->pid());
+        started = start_time(c->pid());
         ASSERT_GT(started, 0);
         if (started == double(static_cast<time_t>(started))) {
             child = std::move(c);
