@@ -188,9 +188,10 @@ int main(int argc, char **argv) {
     std::string cleanup = "rm -rf '" + dir + "'";
     if (error.empty() && std::system(cleanup.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", dir.c_str());
 
-    const double f50 = pct(floor, 50), w50 = pct(w, 50), w99 = pct(w, 99);
+    const double f50 = pct(floor, 50), w50 = pct(w, 50);
     const double ratio = f50 > 0 ? w50 / f50 : 0;
-    const bool met = !w.empty() && w50 <= 1.0 && w99 <= 5.0 && ratio <= 2.0;
+    // Ratios, not absolutes: these machines are shared, so only the floor measured in the same run is a yardstick.
+    const bool met = !w.empty() && ratio <= 1.2;
     if (o.json) {
         auto row = [](const char *n, const std::vector<double> &v) {
             std::printf("\"%s\": {\"n\": %zu, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f}", n,
@@ -214,7 +215,7 @@ int main(int argc, char **argv) {
         std::printf("watchd PSS with %d app%s: %.1f MiB (monit, for scale: 6 MB at 100 apps)\n", o.apps,
                     o.apps == 1 ? "" : "s", pss / 1024.0);
         if (!error.empty()) std::printf("ERROR: %s\n", error.c_str());
-        std::printf("targets (p50 <= 1 ms, p99 <= 5 ms, <= 2x floor): %s\n", met ? "met" : "NOT met");
+        std::printf("target (watchd p50 within 1.2x the floor's, same run): %s\n", met ? "met" : "NOT met");
     }
     return error.empty() ? 0 : 1;
 }
