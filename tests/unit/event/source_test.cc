@@ -1,0 +1,157 @@
+// The event layer on a real loop: io sources and set_events(), timers, priorities, child pidfds, run_once.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <string>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include "event/loop.h"
+#include "event/source.h"
+
+namespace watchd::event {
+namespace {
+
+using base::kUsecPerMsec;
+
+class EventTest : public ::testing::Test {
+protected:
+    std::unique_ptr<Loop> loop;
+    int p[2] = {-1, -1};
+    void SetUp() override {
+        auto l = Loop::create();
+        ASSERT_TRUE(l) << l.error().message();
+        loop = std::move(*l);
+        ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+    }
+    void TearDown() override {
+        ::close(p[0]);
+        ::close(p[1]);
+    }
+    // Runs iterations for about `ms` milliseconds.
+    void spin(int ms) {
+        const base::Usec end = base::now_monotonic() + base::Usec(ms) * kUsecPerMsec;
+        while (base::now_monotonic() < end) loop->run_once(5 * kUsecPerMsec);
+    }
+};
+
+TEST_F(EventTest, SetEventsSwitchesBetweenWritingAndReading) {
+    std::vector<std::uint32_t> seen;
+    IoSource *self = nullptr;
+    auto src = IoSource::create(*loop, p[1], io::kWritable, [&](std::uint32_t revents) {
+        seen.push_back(revents);
+        ASSERT_TRUE(self->set_events(io::kReadable)); // a pipe's write end never becomes readable: quiet now
+    });
+    ASSERT_TRUE(src) << src.error().message();
+    self = src->get();
+    spin(30);
+    ASSERT_EQ(seen.size(), 1u) << "writable once, then it waits for input";
+    EXPECT_TRUE(seen[0] & io::kWritable);
+
+    std::vector<std::uint32_t> reads;
+    auto reader = IoSource::create(*loop, p[0], io::kReadable, [&](std::uint32_t revents) {
+        reads.push_back(revents);
+        char buf[16];
+        while (::read(p[0], buf, sizeof buf) > 0) {
+        }
+    });
+    ASSERT_TRUE(reader);
+    spin(20);
+    EXPECT_TRUE(reads.empty()) << "nothing to read yet";
+    ASSERT_EQ(::write(p[1], "x", 1), 1);
+    spin(20);
+    ASSERT_EQ(reads.size(), 1u);
+    EXPECT_TRUE(reads[0] & io::kReadable);
+    // and back: the writer is told again once it asks for it
+    ASSERT_TRUE((*src)->set_events(io::kWritable));
+    spin(20);
+    EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST_F(EventTest, DisableStopsDispatchEvenFromInsideTheCallback) {
+    int calls = 0;
+    IoSource *self = nullptr;
+    auto src = IoSource::create(*loop, p[1], io::kWritable, [&](std::uint32_t) {
+        ++calls;
+        self->disable();
+    });
+    ASSERT_TRUE(src);
+    self = src->get();
+    spin(30);
+    EXPECT_EQ(calls, 1);
+}
+
+TEST_F(EventTest, ImportantSourcesRunBeforeNormalOnes) {
+    std::string order;
+    const int fd2 = ::dup(p[1]); // epoll takes an fd once per loop; a duplicate is another entry
+    auto normal = IoSource::create(*loop, p[1], io::kWritable, [&](std::uint32_t) { order += "n"; });
+    auto important = IoSource::create(*loop, fd2, io::kWritable, [&](std::uint32_t) { order += "I"; },
+                                      Priority::Important);
+    auto idle = Timer::create(*loop, [&] { order += "i"; }, Priority::Idle);
+    ASSERT_TRUE(normal && important && idle);
+    (*idle)->arm(1);
+    // One source runs per iteration, the most important pending one first: while the important source stays
+    // ready, the normal one waits; while the normal one stays ready, the idle timer waits.
+    for (int i = 0; i < 3; ++i) loop->run_once(10 * kUsecPerMsec);
+    EXPECT_EQ(order, "III");
+    (*important)->disable();
+    for (int i = 0; i < 3; ++i) loop->run_once(10 * kUsecPerMsec);
+    EXPECT_EQ(order, "IIInnn");
+    (*normal)->disable();
+    spin(20);
+    EXPECT_EQ(order, "IIInnni");
+    important->reset();
+    ::close(fd2);
+}
+
+TEST_F(EventTest, TimersFireOnceAtTheirDeadlineAndCancelStopsThem) {
+    int fired = 0;
+    auto t = Timer::create(*loop, [&] { ++fired; });
+    ASSERT_TRUE(t);
+    EXPECT_FALSE((*t)->armed());
+    const base::Usec start = base::now_monotonic();
+    base::Usec at = 0;
+    auto probe = Timer::create(*loop, [&] { at = base::now_monotonic(); });
+    (*probe)->arm(start + 50 * kUsecPerMsec);
+    (*t)->arm(start + 30 * kUsecPerMsec);
+    EXPECT_TRUE((*t)->armed());
+    spin(100);
+    EXPECT_EQ(fired, 1);
+    EXPECT_FALSE((*t)->armed());
+    EXPECT_GE(at, start + 50 * kUsecPerMsec) << "never before its deadline";
+    (*t)->arm(base::now_monotonic() + 20 * kUsecPerMsec);
+    (*t)->cancel();
+    spin(50);
+    EXPECT_EQ(fired, 1);
+}
+
+TEST_F(EventTest, ChildSourceReportsTheExitOfAPidfdChild) {
+    pid_t pid = ::fork();
+    if (pid == 0) _exit(7);
+    ASSERT_GT(pid, 0);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    ASSERT_GE(pidfd, 0);
+    int code = -1;
+    auto c = ChildSource::create(*loop, pidfd, [&](const siginfo_t &si) {
+        if (si.si_code == CLD_EXITED) code = si.si_status;
+    });
+    ASSERT_TRUE(c) << c.error().message();
+    spin(100);
+    EXPECT_EQ(code, 7);
+    EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1) << "the loop reaped it";
+    c->reset();
+    ::close(pidfd);
+}
+
+TEST_F(EventTest, RunOnceReportsAFinishedLoop) {
+    EXPECT_TRUE(loop->run_once(1 * kUsecPerMsec));
+    loop->exit(3);
+    loop->run_once(1 * kUsecPerMsec); // dispatches the exit
+    EXPECT_FALSE(loop->run_once(1 * kUsecPerMsec));
+}
+
+} // namespace
+} // namespace watchd::event
