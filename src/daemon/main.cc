@@ -107,11 +107,12 @@ private:
         return 1;
     }
 
-    void on_unit_changed(const supervisor::UnitView &, supervisor::UnitState old_state,
-                         supervisor::UnitState new_state) noexcept override {
-        if (old_state != new_state) update_status();
+    // STATUS= follows the summary; it is sent only when its text changes.
+    void on_unit_changed(const supervisor::UnitView &, supervisor::UnitState, supervisor::UnitState) noexcept override {
+        update_status();
     }
     void on_history_added(const supervisor::UnitRef &, const supervisor::HistoryEntry &) noexcept override {}
+    void on_unit_removed(const supervisor::UnitRef &) noexcept override { update_status(); }
 
     void update_status() {
         if (stopping_) return;

@@ -14,6 +14,8 @@ public:
     virtual void on_unit_changed(const UnitView &view, UnitState old_state, UnitState new_state) noexcept = 0;
     // An instance of `unit` ended and `entry` was appended to its history.
     virtual void on_history_added(const UnitRef &unit, const HistoryEntry &entry) noexcept = 0;
+    // A reload removed `unit` and it is down: it is gone from the views from now on.
+    virtual void on_unit_removed(const UnitRef &unit) noexcept = 0;
 
 protected:
     ~UnitObserver() = default;

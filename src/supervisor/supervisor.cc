@@ -87,8 +87,10 @@ void Engine::after_drain() {
         Unit &u = *it->second;
         if (u.down() && u.removing) {
             count(u, -1);
+            const UnitRef ref = u.ref;
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
+            for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_removed(ref);
             continue;
         }
         if (u.down() && u.has_pending_spec() && !shutting_down_) {

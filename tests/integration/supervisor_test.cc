@@ -677,6 +677,7 @@ struct Recorder final : UnitObserver {
         EXPECT_EQ(v.state, to);
     }
     void on_history_added(const UnitRef &u, const HistoryEntry &e) noexcept override { history.emplace_back(u.id, e); }
+    void on_unit_removed(const UnitRef &u) noexcept override { changes.push_back(u.id + " removed"); }
 };
 
 TEST_F(SupervisorTest, ObserversSeeEveryStateChangeAndEveryHistoryEntry) {
@@ -694,10 +695,19 @@ TEST_F(SupervisorTest, ObserversSeeEveryStateChangeAndEveryHistoryEntry) {
     EXPECT_EQ(rec.history[0].first, "obs");
     EXPECT_EQ(rec.history[0].second.pid, first);
     EXPECT_EQ(rec.history[0].second.signal, SIGKILL);
+    // a reload that drops a unit: it stops, then observers hear that it is gone
+    sup->apply(config({shell_app("obs", "exec sleep 100"), shell_app("brief", "exec sleep 100")}));
+    ASSERT_TRUE(run_until([&] { return status("brief").state == UnitState::Running; }, 5 * kUsecPerSec));
+    rec.changes.clear();
+    sup->apply(config({shell_app("obs", "exec sleep 100")}));
+    ASSERT_TRUE(run_until([&] { return !rec.changes.empty() && rec.changes.back() == "brief removed"; }, 5 * kUsecPerSec));
+    EXPECT_EQ(rec.changes, (std::vector<std::string>{"brief running->stopping", "brief stopping->inactive",
+                                                     "brief removed"}));
     sup->remove_observer(rec);
+    const auto heard = rec.history.size();
     ::kill(status("obs").pid, SIGKILL);
     run_until([&] { return status("obs").history.size() == 2; }, 5 * kUsecPerSec);
-    EXPECT_EQ(rec.history.size(), 1u) << "a removed observer hears nothing";
+    EXPECT_EQ(rec.history.size(), heard) << "a removed observer hears nothing";
 }
 
 // Services and checks are carried, listed and named as not run; they never count as running apps.

@@ -59,3 +59,26 @@ ok "the added app extra started as $extra"
 [ "$(jcount WATCHD_ID=web WATCHD_EVENT=started)" = 1 ] || fail "web was started again: $(jmsgs WATCHD_ID=web)"
 [ "$(prop MainPID)" = "$main" ] && [ "$(systemctl is-active watchd.service)" = active ] || fail "watchd was restarted"
 ok "web $web kept running under watchd $main; StatusText: $(prop StatusText)"
+
+# A reload that drops extra and adds a gossm server: extra is stopped and logged as removed (with the table's
+# MESSAGE_ID), the server is carried but announced as not monitored, and the status line says so.
+python3 - <<'PY'
+import json
+c = json.load(open("/etc/watchd/watchd.json"))
+del c["apps"]["extra"]
+c["servers"] = [{"name": "db", "ipAddress": "127.0.0.1", "port": 5432, "protocol": "tcp"}]
+json.dump(c, open("/etc/watchd/watchd.json", "w"), indent=1)
+PY
+mark
+systemctl reload watchd.service || fail "the reload that removes extra failed"
+wait_for 10 sh -c "! pgrep -f '^sleep 1006\$'" || fail "the removed app extra still runs"
+wait_for 10 jhas 1 WATCHD_ID=extra WATCHD_EVENT=removed MESSAGE_ID=e0b2bedc3f694a3d878d705e890d85b4 \
+  || fail "no removed event for extra: $(jmsgs WATCHD_ID=extra)"
+wait_for 10 jhas 1 WATCHD_ID=extra WATCHD_EVENT=stopped || fail "no stopped event for extra: $(jmsgs WATCHD_ID=extra)"
+ok "extra removed and stopped: $(jmsgs WATCHD_ID=extra WATCHD_EVENT=removed)"
+wait_for 10 jhas 1 WATCHD_KIND=check WATCHD_ID=db WATCHD_EVENT=not-run PRIORITY=4 \
+  || fail "the check db was not announced as not run: $(jnew "$all" _PID="$main" | tr '\n' ';')"
+wait_for 10 sh -c '. ./assert.sh; prop StatusText | grep -q "1 check configured but NOT monitored"' \
+  || fail "StatusText does not say the check is not monitored: $(prop StatusText)"
+ok "check db announced as not run; StatusText: $(prop StatusText)"
+[ "$(pgrep -f '^sleep 1005$')" = "$web" ] || fail "web was disturbed by the reload that removed extra"
