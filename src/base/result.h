@@ -15,10 +15,10 @@ struct Error {
     std::string where;
     std::string what;
 
-    // "where: what (strerror)" for logs.
+    // "where: what (strerror)" for logs; "where (strerror)" when there is no what.
     std::string message() const {
-        std::string m = where.empty() ? what : where + ": " + what;
-        if (code) m += " (" + code.message() + ")";
+        std::string m = where.empty() || what.empty() ? where + what : where + ": " + what;
+        if (code) m += (m.empty() ? "" : " ") + ("(" + code.message() + ")");
         return m;
     }
 };

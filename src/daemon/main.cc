@@ -1,5 +1,6 @@
 // watchd's entry point: options, config, the loop, the supervisor, systemd notifications, signals.
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <syslog.h>
 #include <sys/stat.h>
@@ -10,6 +11,8 @@
 #include "event/loop.h"
 #include "event/source.h"
 #include "supervisor/supervisor.h"
+#include "sys/fd_limit.h"
+#include "sys/instance_lock.h"
 #include "sys/log.h"
 #include "sys/process.h"
 #include "watchd_config.h"
@@ -69,18 +72,29 @@ public:
     explicit Daemon(daemon::Options o) : opts_(std::move(o)) {}
 
     int run() {
+        // Each app costs watchd a few fds: raise the soft limit; apps get back the one watchd was started with.
+        const rlim_t app_fd_limit = sys::raise_fd_limit();
         auto cfg = load_config(opts_, true);
         if (!cfg) {
             sd_notifyf(0, "STATUS=Configuration %s is invalid, see the log", opts_.config.c_str());
             return 1;
         }
+        // Two watchd on one configuration would run two copies of every app.
+        auto lock = sys::lock_instance(opts_.config);
+        if (!lock) {
+            sys::log::daemon(LOG_ERR, lock.error().message() + "; not starting a second one");
+            sd_notifyf(0, "STATUS=Another watchd already runs with %s", opts_.config.c_str());
+            return 1;
+        }
+        lock_ = std::move(*lock);
         auto loop = event::Loop::create();
         if (!loop) {
             sys::log::daemon(LOG_CRIT, loop.error().message());
             return 1;
         }
         loop_ = std::move(*loop);
-        supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_);
+        supervisor_ = std::make_unique<supervisor::Supervisor>(
+            *loop_, supervisor::SupervisorOptions{app_fd_limit == RLIM_INFINITY ? 0 : std::uint64_t(app_fd_limit)});
         supervisor_->add_observer(*this);
         for (int sig : {SIGTERM, SIGINT}) {
             auto s = event::SignalSource::create(*loop_, sig, [this](const signalfd_siginfo &) { stop(); });
@@ -91,6 +105,10 @@ public:
         if (!hup) return fatal(hup.error());
         signals_.push_back(std::move(*hup));
         loop_->enable_watchdog();
+        // Logging never blocks: what a full stderr or a busy journald cannot take now is queued, and written
+        // when its fd is writable again.
+        sys::log::set_backlog_handler([this] { watch_log_backlog(); });
+        watch_log_backlog();
 
         supervisor_->apply(*cfg);
         sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " + describe(*cfg));
@@ -105,6 +123,22 @@ private:
     int fatal(const base::Error &e) {
         sys::log::daemon(LOG_CRIT, e.message());
         return 1;
+    }
+
+    // Watches the fd that drains the log backlog, if any (it may move between the journal and stderr). Sources
+    // are kept per fd and only switched on and off: one may be running this very callback.
+    void watch_log_backlog() {
+        const int fd = sys::log::backlog_fd();
+        for (auto &[watched, src] : log_drains_) {
+            if (watched == fd) src->enable();
+            else src->disable();
+        }
+        if (fd < 0 || log_drains_.count(fd)) return;
+        auto src = event::IoSource::create(*loop_, fd, event::io::kWritable, [this](std::uint32_t) {
+            sys::log::flush();
+            watch_log_backlog();
+        });
+        if (src) log_drains_.emplace(fd, std::move(*src)); // else the backlog drains with the next log call
     }
 
     // STATUS= follows the summary; it is sent only when its text changes.
@@ -150,9 +184,11 @@ private:
     }
 
     daemon::Options opts_;
+    base::UniqueFd lock_; // the instance lock, held while watchd runs
     std::unique_ptr<event::Loop> loop_;
     std::unique_ptr<supervisor::Supervisor> supervisor_; // after loop_: its sources die first
     std::vector<std::unique_ptr<event::SignalSource>> signals_;
+    std::map<int, std::unique_ptr<event::IoSource>> log_drains_; // fd writable: flush the log backlog
     std::string last_status_;
     bool stopping_ = false;
 };
@@ -175,6 +211,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (opts->check_config) return check_config(*opts->check_config);
+    signal(SIGPIPE, SIG_IGN); // a log reader that went away is no reason to die
     sys::log::init(opts->log_target, opts->log_level, opts->log_filter);
-    return Daemon(std::move(*opts)).run();
+    const int rc = Daemon(std::move(*opts)).run();
+    sys::log::drain(1000); // what is still queued, a fatal error included, gets a second to go out
+    return rc;
 }

@@ -45,6 +45,7 @@ base::Result<void> IoSource::set_events(std::uint32_t events) {
 }
 
 void IoSource::disable() { sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF); }
+void IoSource::enable() { sd_event_source_set_enabled(src_.get(), SD_EVENT_ON); }
 
 int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) noexcept {
     auto *self = static_cast<IoSource *>(ud);

@@ -42,6 +42,8 @@ public:
     base::Result<void> set_events(std::uint32_t events);
     // Stops dispatching; safe from inside the callback (destroying the source there is not).
     void disable();
+    // Dispatches again after disable().
+    void enable();
 
 private:
     IoSource() = default;

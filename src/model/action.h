@@ -21,13 +21,16 @@ struct ReadPidFile {};
 // Watch a process watchd did not spawn (named by a pid file or a ping); its exit comes as ev::ProcessExited
 // (at once, with known=false, when it is already gone).
 struct WatchPid { pid_t pid; };
+// Signal every process left in the session (or process group) `session` of a launcher: what a pidfile app's
+// failed start left behind, so that the next start does not run beside it.
+struct KillSession { pid_t session; int signal; };
 struct ArmTimer { TimerKind kind; base::Usec at; }; // CLOCK_MONOTONIC µs
 struct CancelTimer { TimerKind kind; };
 // Log (journal, WATCHD_EVENT=...) and, in later issues, alert. priority: syslog's (3 err ... 7 debug).
 struct Announce { Announcement what; std::string message; int priority = 6; };
 } // namespace act
 
-using Action = std::variant<act::Spawn, act::Kill, act::ReadPidFile, act::WatchPid, act::ArmTimer, act::CancelTimer,
-                            act::Announce>;
+using Action = std::variant<act::Spawn, act::Kill, act::KillSession, act::ReadPidFile, act::WatchPid, act::ArmTimer,
+                            act::CancelTimer, act::Announce>;
 
 } // namespace watchd::model

@@ -90,7 +90,7 @@ public:
         case KeepAlive::PidFile:
             st_.launcher_pid = e.pid;
             arm(now_.mono + kPidFilePoll);
-            st_.state_deadline_limit = now_.mono + kPidFileWait;
+            st_.state_deadline_limit = now_.mono + spec_.pid_wait;
             announce(Announcement::Started, "launcher started, pid " + std::to_string(e.pid) + ", waiting for " +
                                                 spec_.pid_path);
             break;
@@ -226,8 +226,10 @@ public:
                     return;
                 }
                 announce(Announcement::Timeout, "no valid PID in " + spec_.pid_path + " after " +
-                                                    base::format_duration(kPidFileWait) +
+                                                    base::format_duration(spec_.pid_wait) +
                                                     (st_.last_error.empty() ? "" : ": " + st_.last_error), 3);
+                // The launch failed: what it left running must not run beside the next one.
+                if (st_.instance_pid) out_.push_back(act::KillSession{st_.instance_pid, SIGKILL});
             } else {
                 announce(Announcement::Timeout, "no ping within ping-timeout " +
                                                     base::format_duration(settings_.ping_timeout), 4);
@@ -328,11 +330,14 @@ private:
 
     // failure: the stop follows a missed deadline, so the restart after it goes through the backoff.
     void stop(bool failure, std::string reason) {
+        const bool launching = spec_.keepalive == KeepAlive::PidFile && st_.pid == 0 && st_.instance_pid;
         enter(UnitState::Stopping);
         st_.stop_is_failure = failure;
         st_.stop_reason = std::move(reason);
         announce(Announcement::Stopping, "stopping: " + st_.stop_reason);
         kill(spec_.stop_signal);
+        // A pidfile launch with no daemon in its pid file yet: what it started goes with it.
+        if (launching) out_.push_back(act::KillSession{st_.instance_pid, SIGKILL});
         arm(now_.mono + spec_.stop_timeout);
     }
 
@@ -344,6 +349,9 @@ private:
             return;
         }
         st_.adopting = false;
+        // A pidfile launch whose daemon wrote no pid file yet: what it started must not outlive the stop.
+        if (spec_.keepalive == KeepAlive::PidFile && st_.state == UnitState::Starting && st_.instance_pid)
+            out_.push_back(act::KillSession{st_.instance_pid, SIGKILL});
         close_instance(st_, -1, 0, now_, settings_.history);
         if (st_.state != UnitState::Inactive) {
             enter(UnitState::Inactive);

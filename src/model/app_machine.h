@@ -5,7 +5,8 @@
 //   Starting  a Spawn was issued (patrol mode leaves Starting as soon as ev::Spawned arrives).
 //             pidfile: on the first start the pid file is read first (adopting: a running daemon is taken over
 //             without a spawn); after a spawn the State timer polls pid-path every 100 ms until
-//             state_deadline_limit (10 s): a live, verified PID → Running, else the start failed.
+//             state_deadline_limit (pid-wait): a live, verified PID → Running, else the start failed and what the
+//             launch left in its session is killed before the next start.
 //             http/udp: the State timer is the ping deadline; the first ping → Running.
 //   Running   the main process is watched through a pidfd (patrol, pidfile) and/or pings keep it alive
 //             (http/udp: the State timer is the ping deadline, re-armed by every ping). ExecuteTimeout armed
@@ -35,7 +36,6 @@
 namespace watchd::model {
 
 inline constexpr base::Usec kPidFilePoll = 100 * base::kUsecPerMsec;
-inline constexpr base::Usec kPidFileWait = 10 * base::kUsecPerSec;
 
 // Applies `event` to `status` and returns the effects to carry out, in order.
 std::vector<Action> transition(const AppSpec &spec, const Settings &settings, AppStatus &status, const Event &event,

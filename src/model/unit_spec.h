@@ -46,8 +46,13 @@ struct AppSpec {
     bool env_parent = false;        // start from watchd's own environment
     std::string log_directory;      // relative to working_directory; empty → stdout/stderr go to the journal
     bool std_merge = false;         // one .stdmerge.log instead of .stdout.log + .stderr.log
+    // Output forwarded to the journal: at most log_rate_burst lines per log_rate_interval (journald's
+    // RateLimitIntervalSec/RateLimitBurst defaults); the rest is dropped and counted. 0 = no limit.
+    Usec log_rate_interval = 30 * base::kUsecPerSec;
+    unsigned log_rate_burst = 10000;
     std::string pid_path;           // relative to working_directory; required for pidfile mode
     bool pid_verify = false;        // pidfile mode: the PID's /proc/<pid>/exe or argv[0] must match binary
+    Usec pid_wait = 10 * base::kUsecPerSec; // pidfile mode: how long a start may take to write a valid pid file
     Usec execute_timeout = 0;       // kill the app after it ran this long; 0 = never
     bool disabled = false;
     KeyValue keyvalue;

@@ -6,11 +6,12 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <filesystem>
 #include <unistd.h>
 
 #include "base/time.h"
 #include "base/uuid.h"
+#include "sys/fd_limit.h"
+#include "sys/files.h"
 #include "sys/process.h"
 #include "sys/users.h"
 
@@ -56,29 +57,29 @@ std::vector<std::string> dedupe_env(const std::vector<std::string> &env) {
     return out;
 }
 
-// patrol's dated log files: <wd>/<log-directory>/<year>/<month name>/<day>/<unix nanos>.<kind>.log
+// patrol's dated log files: <wd>/<log-directory>/<year>/<month name>/<day>/<unix nanos>.<kind>.log. The app may
+// own those directories, so none of them, nor the file, is followed if it is a symlink.
 base::Result<base::UniqueFd> open_log_file(const model::AppSpec &s, const char *kind, base::Usec real) {
     static const char *months[] = {"january", "february", "march",     "april",   "may",      "june",
                                    "july",    "august",   "september", "october", "november", "december"};
     time_t secs = static_cast<time_t>(real / base::kUsecPerSec);
     struct tm tm {};
     localtime_r(&secs, &tm);
-    std::filesystem::path dir = std::filesystem::path(s.working_directory) / s.log_directory /
-                                std::to_string(tm.tm_year + 1900) / months[tm.tm_mon] / std::to_string(tm.tm_mday);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return base::unexpected(base::Error{ec, "/apps/" + s.id + "/log-directory", "cannot create " + dir.string()});
-    auto file = dir / (std::to_string(real * 1000) + "." + kind + ".log");
-    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
-    if (fd < 0)
-        return base::unexpected(base::errno_error(errno, "/apps/" + s.id + "/log-directory", "cannot open " + file.string()));
-    return base::UniqueFd(fd);
+    const std::string where = "/apps/" + s.id + "/log-directory";
+    auto dir = sys::make_directories_below(s.working_directory, s.log_directory + "/" + std::to_string(tm.tm_year + 1900) +
+                                                                    "/" + months[tm.tm_mon] + "/" + std::to_string(tm.tm_mday),
+                                           0755);
+    if (!dir) return base::unexpected(base::Error{dir.error().code, where, dir.error().where + ": " + dir.error().what});
+    auto file = sys::open_append_at(dir->get(), std::to_string(real * 1000) + "." + kind + ".log", 0640);
+    if (!file) return base::unexpected(base::Error{file.error().code, where, file.error().where + ": " + file.error().what});
+    return std::move(*file);
 }
 
 // Output of an instance: write ends for the child, read ends for watchd (pipes) unless files take it.
 struct Output {
     base::UniqueFd out_w, err_w, out_r, err_r;
     std::string warning;
+    int error = 0; // errno of a pipe that could not be made
 };
 
 Output open_output(const model::AppSpec &s) {
@@ -96,13 +97,15 @@ Output open_output(const model::AppSpec &s) {
     }
     int p[2];
     if (pipe2(p, O_CLOEXEC) == 0) { o.out_r.reset(p[0]); o.out_w.reset(p[1]); }
+    else o.error = errno;
     if (pipe2(p, O_CLOEXEC) == 0) { o.err_r.reset(p[0]); o.err_w.reset(p[1]); }
+    else o.error = errno;
     return o;
 }
 
 } // namespace
 
-AppLauncher::AppLauncher() {
+AppLauncher::AppLauncher(std::uint64_t fd_soft_limit) : fd_soft_limit_(fd_soft_limit) {
     for (char **e = environ; e && *e; ++e)
         if (!is_private_env(*e)) parent_env_.emplace_back(*e);
 }
@@ -141,6 +144,7 @@ base::Result<Launched> AppLauncher::launch(const model::AppSpec &s) const {
     x.argv.push_back(exec);
     x.argv.insert(x.argv.end(), s.args.begin(), s.args.end());
     x.working_directory = s.working_directory;
+    if (fd_soft_limit_) x.nofile_soft = static_cast<rlim_t>(fd_soft_limit_);
     std::vector<std::string> user_env;
     if (!s.user.empty() || !s.group.empty()) {
         auto c = sys::resolve_credentials(s.user.empty() ? std::to_string(getuid()) : s.user, s.group);
@@ -159,21 +163,23 @@ base::Result<Launched> AppLauncher::launch(const model::AppSpec &s) const {
     // A stale PID must not be taken for the new instance.
     if (s.keepalive == model::KeepAlive::PidFile) ::unlink(s.pid_file().c_str());
     Output out = open_output(s);
+    if (out.error)
+        return base::unexpected(base::Error{{}, {}, base::errno_error(out.error, "pipe2", "no pipe for the output").message() +
+                                                        sys::fd_exhaustion_note(out.error)});
     l.warning = std::move(out.warning);
     x.stdout_fd = out.out_w.get();
     x.stderr_fd = out.err_w.get();
     auto r = sys::spawn(x);
-    if (!r) return base::unexpected(r.error());
+    if (!r) return base::unexpected(base::Error{{}, {}, r.error().message() + sys::fd_exhaustion_note(r.error().code.value())});
     l.pid = r->pid;
     l.pidfd = std::move(r->pidfd);
     l.stdout_read = std::move(out.out_r);
     l.stderr_read = std::move(out.err_r);
     if (s.keepalive == model::KeepAlive::Patrol && !s.pid_path.empty()) {
-        // patrol mode with pid-path: watchd writes the PID there, as patrol did.
-        const std::string text = std::to_string(l.pid) + "\n";
-        base::UniqueFd fd(::open(s.pid_file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-            l.warning = "/apps/" + s.id + "/pid-path: cannot write " + s.pid_file() + ": " + std::strerror(errno);
+        // patrol mode with pid-path: watchd writes the PID there, as patrol did; atomically, never through a
+        // symlink, and as the app's user where the directory is the app's.
+        if (auto ok = sys::write_file_atomic(s.pid_file(), std::to_string(l.pid) + "\n", 0644, {x.uid, x.gid}); !ok)
+            l.warning = "/apps/" + s.id + "/pid-path: " + ok.error().message();
     }
     return l;
 }

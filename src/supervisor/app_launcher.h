@@ -2,6 +2,7 @@
 // files), the pid file around the spawn. No event loop: the engine watches what it returns.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -23,7 +24,8 @@ struct Launched {
 class AppLauncher {
 public:
     // Captures watchd's environment (for env-parent), minus its service manager's private variables.
-    AppLauncher();
+    // fd_soft_limit: the soft RLIMIT_NOFILE apps get (0: watchd's own).
+    explicit AppLauncher(std::uint64_t fd_soft_limit = 0);
 
     // The addresses apps are told to ping (WATCHD_HTTP/PATROL_HTTP, WATCHD_UDP/PATROL_UDP).
     void set_listen(std::vector<std::string> http, std::vector<std::string> udp);
@@ -38,6 +40,7 @@ public:
                                          const std::string &instance_id) const;
 
 private:
+    std::uint64_t fd_soft_limit_ = 0;
     std::vector<std::string> parent_env_;
     std::vector<std::string> listen_http_, listen_udp_;
 };

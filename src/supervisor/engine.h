@@ -20,6 +20,7 @@
 #include "supervisor/app_launcher.h"
 #include "supervisor/command_sink.h"
 #include "supervisor/observer.h"
+#include "supervisor/supervisor.h"
 #include "supervisor/unit_runtime.h"
 #include "supervisor/view.h"
 
@@ -52,7 +53,7 @@ struct Unit {
 
 class Engine {
 public:
-    explicit Engine(event::Loop &loop);
+    Engine(event::Loop &loop, const SupervisorOptions &options);
     ~Engine();
 
     void apply(const model::Config &config);
@@ -84,9 +85,11 @@ private:
     void announce(const Unit &u, model::Announcement what, int priority, std::string_view message);
     void do_spawn(Unit &u);
     void do_kill(Unit &u, int sig);
+    void do_kill_session(Unit &u, pid_t session, int sig);
     void do_read_pid_file(Unit &u);
     void do_watch_pid(Unit &u, pid_t pid);
-    void watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child);
+    // leftover: a failed launch's process that was killed; its end is not the model's event.
+    void watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool leftover);
     void start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pid, const std::string &instance);
     // Reads what is buffered; retires the reader at EOF (safe from inside its own callback).
     void drain_output(Unit &u, OutputReader &r);

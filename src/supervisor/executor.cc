@@ -9,8 +9,10 @@
 
 #include "base/uuid.h"
 #include "supervisor/engine.h"
+#include "sys/fd_limit.h"
 #include "sys/log.h"
 #include "sys/process.h"
+#include "sys/users.h"
 
 namespace watchd::supervisor {
 
@@ -22,6 +24,7 @@ void Engine::execute(Unit &u, const mdl::Action &a) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, mdl::act::Spawn>) do_spawn(u);
             else if constexpr (std::is_same_v<T, mdl::act::Kill>) do_kill(u, x.signal);
+            else if constexpr (std::is_same_v<T, mdl::act::KillSession>) do_kill_session(u, x.session, x.signal);
             else if constexpr (std::is_same_v<T, mdl::act::ReadPidFile>) do_read_pid_file(u);
             else if constexpr (std::is_same_v<T, mdl::act::WatchPid>) do_watch_pid(u, x.pid);
             else if constexpr (std::is_same_v<T, mdl::act::ArmTimer>) arm_timer(u, x.kind, x.at);
@@ -43,6 +46,10 @@ void Engine::announce(const Unit &u, mdl::Announcement what, int priority, std::
 void Engine::do_spawn(Unit &u) {
     AppUnit *a = u.app();
     if (!a) return;
+    if (std::any_of(u.rt.processes.begin(), u.rt.processes.end(), [](const auto &p) { return p->leftover; })) {
+        u.rt.spawn_deferred = true; // started once the last leftover of the failed launch is gone
+        return;
+    }
     auto r = launcher_.launch(a->spec);
     if (!r) {
         queue(u, mdl::ev::SpawnFailed{r.error().message()});
@@ -52,7 +59,7 @@ void Engine::do_spawn(Unit &u) {
     const pid_t pid = r->pid;
     if (r->stdout_read) start_output(u, LOG_INFO, std::move(r->stdout_read), pid, r->instance_id);
     if (r->stderr_read) start_output(u, LOG_ERR, std::move(r->stderr_read), pid, r->instance_id);
-    watch_process(u, pid, std::move(r->pidfd), true);
+    watch_process(u, pid, std::move(r->pidfd), true, false);
     queue(u, mdl::ev::Spawned{pid, r->instance_id});
 }
 
@@ -61,16 +68,19 @@ void Engine::do_watch_pid(Unit &u, pid_t pid) {
         return; // already watched (the launcher that stayed to be the daemon)
     auto fd = sys::pidfd_open(pid);
     if (!fd) {
-        queue(u, mdl::ev::ProcessExited{pid, 0, 0, false}); // gone already
+        if (const std::string note = sys::fd_exhaustion_note(fd.error().code.value()); !note.empty())
+            announce(u, mdl::Announcement::Error, LOG_CRIT, "cannot watch PID " + std::to_string(pid) + note);
+        queue(u, mdl::ev::ProcessExited{pid, 0, 0, false}); // gone already (or not watchable: treated as gone)
         return;
     }
-    watch_process(u, pid, std::move(*fd), false);
+    watch_process(u, pid, std::move(*fd), false, false);
 }
 
-void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child) {
+void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool leftover) {
     auto w = std::make_unique<WatchedProcess>();
     w->pid = pid;
     w->child = child;
+    w->leftover = leftover;
     w->fd = std::move(fd);
     WatchedProcess *raw = w.get();
     auto finish = [this, &u, raw](mdl::ev::ProcessExited e) {
@@ -81,6 +91,16 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child) {
         if (it != u.rt.processes.end()) {
             retire(std::shared_ptr<WatchedProcess>(std::move(*it)));
             u.rt.processes.erase(it);
+        }
+        if (raw->leftover) { // not the model's business; a deferred spawn may go now
+            if (u.rt.spawn_deferred &&
+                std::none_of(u.rt.processes.begin(), u.rt.processes.end(), [](const auto &p) { return p->leftover; })) {
+                u.rt.spawn_deferred = false;
+                do_spawn(u);
+                drain();
+            }
+            after_drain();
+            return;
         }
         // What the process wrote before it died goes to the log before its exit does.
         std::vector<OutputReader *> mine;
@@ -120,7 +140,19 @@ void Engine::do_kill(Unit &u, int sig) {
     }
 }
 
-// Reads and checks the pid file and reports what it says; the model decides what the PID means.
+// Kills what a failed launch left in its session and watches it until it is gone: the next launch waits for that.
+void Engine::do_kill_session(Unit &u, pid_t session, int sig) {
+    const auto killed = sys::kill_session(session, sig);
+    if (killed.empty()) return;
+    for (pid_t pid : killed)
+        if (auto fd = sys::pidfd_open(pid)) watch_process(u, pid, std::move(*fd), false, true);
+    announce(u, mdl::Announcement::Stopping, LOG_NOTICE,
+             "killed " + std::to_string(killed.size()) + " process" + (killed.size() == 1 ? "" : "es") +
+                 " left by the failed launch (session " + std::to_string(session) + ")");
+}
+
+// Reads and checks the pid file and reports what it says; the model decides what the PID means. watchd runs as
+// root and the app usually does not: a PID that does not belong to the app's user is refused.
 void Engine::do_read_pid_file(Unit &u) {
     const AppUnit *a = u.app();
     if (!a) return;
@@ -131,10 +163,20 @@ void Engine::do_read_pid_file(Unit &u) {
                                       error.empty() ? error : "/apps/" + s.id + "/pid-path: " + error});
     };
     auto pid = sys::read_pid_file(path);
-    if (!pid) return report(0, pid.error().message());
+    if (!pid) return report(0, pid.error().message() + sys::fd_exhaustion_note(pid.error().code.value()));
     if (auto ok = sys::check_pid_file_age(path, *pid); !ok) return report(0, ok.error().message());
     if (s.pid_verify)
         if (auto ok = sys::verify_pid_binary(*pid, s.exec_path()); !ok) return report(0, ok.error().message());
+    if (!s.user.empty()) {
+        auto creds = sys::resolve_credentials(s.user, s.group);
+        auto owner = sys::process_uid(*pid);
+        if (!owner) return report(0, owner.error().message());
+        if (!creds) return report(0, "cannot check the owner of PID " + std::to_string(*pid) + ": " + creds.error().message());
+        if (*owner != creds->uid)
+            return report(0, "PID " + std::to_string(*pid) + " runs as uid " + std::to_string(*owner) +
+                                 ", not as the app's user " + s.user + " (uid " + std::to_string(creds->uid) +
+                                 "): refused, watchd signals only the app's own processes");
+    }
     report(*pid, {});
 }
 
@@ -155,14 +197,41 @@ void Engine::start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pid, c
 }
 
 namespace {
-// Forwards what the pipe holds, whole lines at a time; marks the reader done at EOF.
-void forward_output(OutputReader &r) {
+
+// The output rate limit of an app: is one more line allowed now? Rolls the window over, saying how many lines
+// the last one dropped (once per window).
+bool take_line(const mdl::AppSpec &spec, OutputBudget &b, const OutputReader &r) {
+    if (spec.log_rate_burst == 0) return true;
+    const base::Usec now = base::now_monotonic();
+    if (now - b.window_start >= spec.log_rate_interval) {
+        if (b.dropped)
+            sys::log::app_line(r.app_id, r.pid, r.instance, LOG_WARNING,
+                               "watchd: dropped " + std::to_string(b.dropped) + " lines of output in " +
+                                   base::format_duration(now - b.window_start) + " (rate limit: " +
+                                   std::to_string(spec.log_rate_burst) + " lines per " +
+                                   base::format_duration(spec.log_rate_interval) + ")");
+        b = OutputBudget{now, 0, 0};
+    }
+    if (b.lines < spec.log_rate_burst) {
+        ++b.lines;
+        return true;
+    }
+    ++b.dropped;
+    return false;
+}
+
+// Forwards what the pipe holds, whole lines at a time, within the app's output budget; marks the reader done at
+// EOF. Bounded work per call: a chatty app cannot starve the loop, and process exits stay ahead of output.
+void forward_output(const mdl::AppSpec &spec, OutputBudget &budget, OutputReader &r) {
     char buf[16384];
-    for (int rounds = 0; rounds < 16; ++rounds) { // bounded: a chatty app cannot starve the loop
+    auto emit = [&](std::string_view line) {
+        if (take_line(spec, budget, r)) sys::log::app_line(r.app_id, r.pid, r.instance, r.priority, line);
+    };
+    for (int rounds = 0; rounds < 4; ++rounds) {
         ssize_t n = ::read(r.fd.get(), buf, sizeof buf);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
         if (n <= 0) {
-            if (!r.partial.empty()) sys::log::app_line(r.app_id, r.pid, r.instance, r.priority, r.partial);
+            if (!r.partial.empty()) emit(r.partial);
             r.partial.clear();
             r.done = true;
             if (r.source) r.source->disable(); // freed with the reader, after this callback returns
@@ -171,19 +240,19 @@ void forward_output(OutputReader &r) {
         r.partial.append(buf, static_cast<size_t>(n));
         size_t start = 0;
         for (size_t nl; (nl = r.partial.find('\n', start)) != std::string::npos; start = nl + 1)
-            sys::log::app_line(r.app_id, r.pid, r.instance, r.priority,
-                               std::string_view(r.partial).substr(start, nl - start));
+            emit(std::string_view(r.partial).substr(start, nl - start));
         r.partial.erase(0, start);
         if (r.partial.size() >= 8192) { // journald's line limit is larger; keep memory bounded per app
-            sys::log::app_line(r.app_id, r.pid, r.instance, r.priority, r.partial);
+            emit(r.partial);
             r.partial.clear();
         }
     }
 }
+
 } // namespace
 
 void Engine::drain_output(Unit &u, OutputReader &r) {
-    forward_output(r);
+    if (const AppUnit *a = u.app()) forward_output(a->spec, u.rt.output_budget, r);
     if (!r.done) return;
     auto it = std::find_if(u.rt.outputs.begin(), u.rt.outputs.end(), [&](const auto &o) { return o.get() == &r; });
     if (it != u.rt.outputs.end()) {

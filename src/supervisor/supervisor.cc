@@ -22,8 +22,8 @@ bool Unit::has_pending_spec() const {
     return std::visit([](const auto &ku) { return ku.pending_spec.has_value(); }, k);
 }
 
-Engine::Engine(event::Loop &loop)
-    : loop_(loop), instance_id_(base::uuid_v4()), started_(base::now_realtime()) {
+Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
+    : loop_(loop), launcher_(options.app_fd_soft_limit), instance_id_(base::uuid_v4()), started_(base::now_realtime()) {
     // Freeing retired resources can wait until nothing else is pending.
     auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
@@ -189,7 +189,8 @@ void Engine::shutdown(std::function<void()> done) {
     drain();
 }
 
-Supervisor::Supervisor(event::Loop &loop) : engine_(std::make_unique<Engine>(loop)) {}
+Supervisor::Supervisor(event::Loop &loop, SupervisorOptions options)
+    : engine_(std::make_unique<Engine>(loop, options)) {}
 Supervisor::~Supervisor() = default;
 void Supervisor::apply(const model::Config &config) { engine_->apply(config); }
 void Supervisor::shutdown(std::function<void()> done) { engine_->shutdown(std::move(done)); }

@@ -2,6 +2,7 @@
 // out the actions. The API layers reach it only through view.h, command_sink.h and observer.h.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,9 +23,15 @@ namespace watchd::supervisor {
 
 class Engine; // engine.h: the implementation, private to this layer
 
+struct SupervisorOptions {
+    // The soft RLIMIT_NOFILE apps get (watchd raises its own; apps keep the one watchd was started with).
+    // 0: apps inherit watchd's.
+    std::uint64_t app_fd_soft_limit = 0;
+};
+
 class Supervisor final : public CommandSink, public ViewProvider {
 public:
-    explicit Supervisor(event::Loop &loop);
+    explicit Supervisor(event::Loop &loop, SupervisorOptions options = {});
     ~Supervisor();
     Supervisor(const Supervisor &) = delete;
     Supervisor &operator=(const Supervisor &) = delete;

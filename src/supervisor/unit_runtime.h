@@ -1,11 +1,13 @@
 // Live resources of one unit: its process watches, timers and output readers. Destroyed with the unit.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
+#include "base/time.h"
 #include "base/unique_fd.h"
 #include "event/source.h"
 
@@ -15,6 +17,7 @@ namespace watchd::supervisor {
 struct WatchedProcess {
     pid_t pid = 0;
     bool child = false; // spawned by watchd (reaped by sd-event) vs. found through a pid file or a ping
+    bool leftover = false; // killed as a failed launch's leftover: the next spawn waits for its end
     base::Pidfd fd;
     std::unique_ptr<event::ChildSource> child_source;
     std::unique_ptr<event::IoSource> io_source;
@@ -32,11 +35,20 @@ struct OutputReader {
     bool done = false;
 };
 
+// An app's budget of forwarded output lines (shared by its stdout and stderr): a window and what it used.
+struct OutputBudget {
+    base::Usec window_start = 0; // monotonic
+    std::uint64_t lines = 0;     // forwarded in this window
+    std::uint64_t dropped = 0;   // dropped in this window, told when the window ends
+};
+
 struct UnitRuntime {
     std::vector<std::unique_ptr<WatchedProcess>> processes;
     std::vector<std::unique_ptr<OutputReader>> outputs;
     std::unique_ptr<event::Timer> state_timer;
     std::unique_ptr<event::Timer> exec_timer;
+    bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
+    OutputBudget output_budget;
 };
 
 } // namespace watchd::supervisor

@@ -1,98 +1,205 @@
-// Journal or stderr logging for watchd and the apps' output lines.
+// Journal or stderr logging for watchd and the apps' output lines, through non-blocking sinks (log_sink.h).
 #include "sys/log.h"
 
-#include <cstdio>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <poll.h>
 #include <string>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
+
+#include "sys/journal_native.h"
+#include "sys/log_sink.h"
 
 namespace watchd::sys::log {
 
 namespace {
-bool g_journal = false;
-bool g_mirror = false; // also to stderr (a terminal watching a journal-logging watchd)
-int g_max = LOG_INFO;
-std::string g_filter;
+struct State {
+    bool initialized = false;
+    bool journal = false; // entries go to the journal socket
+    bool mirror = false;  // and watchd's lines to stderr too (a terminal watching a journal-logging watchd)
+    bool tty = false;     // stderr is a terminal: plain lines, no "<N>" prefix
+    int max = LOG_INFO;
+    std::string filter;
+    std::optional<Sink> jrn, err; // err always exists once initialized: the journal's absence is told there
+    std::function<void()> on_backlog;
+    bool in_handler = false;
+} g;
 
 bool wanted(int priority, std::string_view message) {
-    if (priority > g_max) return false;
-    return g_filter.empty() || message.find(g_filter) != std::string_view::npos;
+    if (priority > g.max) return false;
+    return g.filter.empty() || message.find(g.filter) != std::string_view::npos;
 }
 
-void to_stderr(int priority, std::string_view prefix, std::string_view message) {
-    // "<N>" lets a stderr captured by journald keep its priority; on a terminal print plain lines.
-    static const bool tty = isatty(STDERR_FILENO);
-    if (tty)
-        std::fprintf(stderr, "%.*s%.*s\n", int(prefix.size()), prefix.data(), int(message.size()), message.data());
-    else
-        std::fprintf(stderr, "<%d>%.*s%.*s\n", priority, int(prefix.size()), prefix.data(), int(message.size()),
-                     message.data());
+// One stderr line. "<N>" lets a stderr captured by journald keep its priority; a terminal gets plain lines.
+Entry line(int priority, std::string_view prefix, std::string_view message) {
+    Entry e;
+    if (!g.tty) e.data = "<" + std::to_string(priority) + ">";
+    e.data.append(prefix).append(message).push_back('\n');
+    return e;
 }
 
-std::string field(std::string_view key, std::string_view value) {
-    std::string s;
-    s.reserve(key.size() + 1 + value.size());
-    s.append(key).append("=").append(value);
-    return s;
+// One journal entry, built field by field; MESSAGE comes last, where a too large datagram is shortened.
+class Datagram {
+public:
+    Datagram &field(std::string_view key, std::string_view value) {
+        journal::append_field(e_.data, key, value);
+        return *this;
+    }
+    Entry message(std::string_view text) { // last: the entry is moved out
+        e_.message_at = e_.data.size();
+        journal::append_field(e_.data, "MESSAGE", text);
+        return std::move(e_);
+    }
+
+private:
+    Entry e_;
+};
+
+std::string dropped_text(std::uint64_t n) {
+    return std::to_string(n) + " messages dropped: the log destination did not take them in time";
+}
+
+Entry stderr_notice(std::uint64_t n) { return line(LOG_WARNING, "watchd: ", dropped_text(n)); }
+
+Entry journal_notice(std::uint64_t n) {
+    return Datagram{}
+        .field("PRIORITY", std::to_string(LOG_WARNING))
+        .field("SYSLOG_IDENTIFIER", "watchd")
+        .message(dropped_text(n));
+}
+
+void ensure_init() {
+    if (!g.initialized) init(Target::Stderr, LOG_INFO, "");
+}
+
+// Tells the loop that a backlog started. Not re-entered: the handler must not log, but if it does, no recursion.
+void notify_backlog() {
+    if (!g.on_backlog || g.in_handler) return;
+    g.in_handler = true;
+    auto handler = g.on_backlog; // the handler may replace itself
+    try {
+        handler();
+    } catch (...) {
+    }
+    g.in_handler = false;
+}
+
+// Sends one message to the chosen destinations; the entries are built only for the destinations in use.
+template <class JournalEntry, class StderrLine> void emit(JournalEntry journal_entry, StderrLine stderr_line) {
+    ensure_init();
+    const bool was_backlogged = backlog_fd() >= 0;
+    if (g.journal) g.jrn->submit(journal_entry());
+    if (!g.journal || g.mirror) g.err->submit(stderr_line());
+    if (!was_backlogged && backlog_fd() >= 0) notify_backlog();
 }
 } // namespace
 
-void init(Target target, int max_priority, std::string filter) {
-    g_max = max_priority;
-    g_filter = std::move(filter);
-    const bool socket = access("/run/systemd/journal/socket", W_OK) == 0;
-    g_journal = target == Target::Journal || (target == Target::Auto && socket);
-    g_mirror = g_journal && target == Target::Auto && isatty(STDERR_FILENO);
+void init(Target target, int max_priority, std::string filter, std::string journal_socket) {
+    g.initialized = true;
+    g.max = max_priority;
+    g.filter = std::move(filter);
+    g.jrn.reset();
+    g.err.reset();
+    g.tty = isatty(STDERR_FILENO);
+    g.err.emplace(stderr_sink(stderr_notice));
+    g.journal = false;
+    std::string missing;
+    if (target != Target::Stderr) {
+        int fd = journal::open_socket(journal_socket);
+        if (fd >= 0) {
+            g.jrn.emplace(base::UniqueFd(fd), fd, How::Datagram, journal_notice, journal_socket);
+            g.journal = true;
+        } else if (target == Target::Journal || (fd != -ENOENT && fd != -ENOTDIR)) {
+            // Asked for the journal, or its socket is there but refuses us: say so rather than log nowhere.
+            missing = "no journal (" + journal_socket + ": " + std::strerror(-fd) + "), logging to stderr";
+        }
+    }
+    g.mirror = g.journal && target == Target::Auto && g.tty;
+    if (!missing.empty()) { // once, past --log-level and --log-filter
+        g.err->submit(line(LOG_WARNING, "watchd: ", missing));
+        if (backlog_fd() >= 0) notify_backlog();
+    }
 }
 
 void unit(int priority, const UnitFields &f, std::string_view message) {
     // The filter sees the whole line, as gossm's -logfilter does: "app web: started, pid 42".
-    if (!wanted(priority, std::string(f.kind) + " " + std::string(f.id) + ": " + std::string(message))) return;
-    if (g_journal) {
-        std::string msg = field("MESSAGE", std::string(f.id) + ": " + std::string(message));
-        std::string prio = "PRIORITY=" + std::to_string(priority);
-        std::string kind = field("WATCHD_KIND", f.kind), id = field("WATCHD_ID", f.id),
-                    event = field("WATCHD_EVENT", f.event), mid = field("MESSAGE_ID", f.message_id),
-                    inst = field("WATCHD_INSTANCE", f.instance), pid = "WATCHD_PID=" + std::to_string(f.pid);
-        struct iovec iov[9];
-        int n = 0;
-        for (const std::string *s : {&msg, &prio, &kind, &id, &event})
-            iov[n++] = {const_cast<char *>(s->data()), s->size()};
-        iov[n++] = {const_cast<char *>("SYSLOG_IDENTIFIER=watchd"), 24};
-        if (!f.message_id.empty()) iov[n++] = {mid.data(), mid.size()};
-        if (!f.instance.empty()) iov[n++] = {inst.data(), inst.size()};
-        if (f.pid > 0) iov[n++] = {pid.data(), pid.size()};
-        sd_journal_sendv(iov, n);
-    }
-    if (!g_journal || g_mirror)
-        to_stderr(priority, std::string(f.kind) + " " + std::string(f.id) + ": ", message);
+    const std::string prefix = std::string(f.kind) + " " + std::string(f.id) + ": ";
+    if (!wanted(priority, prefix + std::string(message))) return;
+    emit(
+        [&] {
+            Datagram d;
+            d.field("PRIORITY", std::to_string(priority))
+                .field("SYSLOG_IDENTIFIER", "watchd")
+                .field("WATCHD_KIND", f.kind)
+                .field("WATCHD_ID", f.id)
+                .field("WATCHD_EVENT", f.event);
+            if (!f.message_id.empty()) d.field("MESSAGE_ID", f.message_id);
+            if (!f.instance.empty()) d.field("WATCHD_INSTANCE", f.instance);
+            if (f.pid > 0) d.field("WATCHD_PID", std::to_string(f.pid));
+            return d.message(std::string(f.id) + ": " + std::string(message));
+        },
+        [&] { return line(priority, prefix, message); });
 }
 
 void daemon(int priority, std::string_view message) {
     if (!wanted(priority, message)) return;
-    if (g_journal) {
-        std::string msg = field("MESSAGE", message);
-        std::string prio = "PRIORITY=" + std::to_string(priority);
-        struct iovec iov[3] = {{msg.data(), msg.size()},
-                               {prio.data(), prio.size()},
-                               {const_cast<char *>("SYSLOG_IDENTIFIER=watchd"), 24}};
-        sd_journal_sendv(iov, 3);
-    }
-    if (!g_journal || g_mirror) to_stderr(priority, "watchd: ", message);
+    emit(
+        [&] {
+            return Datagram{}
+                .field("PRIORITY", std::to_string(priority))
+                .field("SYSLOG_IDENTIFIER", "watchd")
+                .message(message);
+        },
+        [&] { return line(priority, "watchd: ", message); });
 }
 
-void app_line(std::string_view id, pid_t pid, std::string_view instance, int priority, std::string_view line) {
-    if (g_journal) {
-        std::string msg = field("MESSAGE", line), prio = "PRIORITY=" + std::to_string(priority),
-                    ident = field("SYSLOG_IDENTIFIER", id), wid = field("WATCHD_ID", id),
-                    spid = "SYSLOG_PID=" + std::to_string(pid), inst = field("WATCHD_INSTANCE", instance);
-        struct iovec iov[7] = {{msg.data(), msg.size()},   {prio.data(), prio.size()}, {ident.data(), ident.size()},
-                               {wid.data(), wid.size()},   {spid.data(), spid.size()},
-                               {const_cast<char *>("WATCHD_KIND=app"), 15}, {inst.data(), inst.size()}};
-        sd_journal_sendv(iov, instance.empty() ? 6 : 7);
+void app_line(std::string_view id, pid_t pid, std::string_view instance, int priority, std::string_view text) {
+    emit(
+        [&] {
+            Datagram d;
+            d.field("PRIORITY", std::to_string(priority))
+                .field("SYSLOG_IDENTIFIER", id)
+                .field("WATCHD_ID", id)
+                .field("SYSLOG_PID", std::to_string(pid))
+                .field("WATCHD_KIND", "app");
+            if (!instance.empty()) d.field("WATCHD_INSTANCE", instance);
+            return d.message(text);
+        },
+        [&] { return line(priority, std::string(id) + "[" + std::to_string(pid) + "]: ", text); });
+}
+
+int backlog_fd() {
+    if (g.jrn && g.jrn->backlogged()) return g.jrn->fd();
+    if (g.err && g.err->backlogged()) return g.err->fd();
+    return -1;
+}
+
+void flush() {
+    if (g.jrn) g.jrn->flush();
+    if (g.err) g.err->flush();
+}
+
+void set_backlog_handler(std::function<void()> handler) { g.on_backlog = std::move(handler); }
+
+void drain(int timeout_ms) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        flush();
+        const int fd = backlog_fd();
+        if (fd < 0) return;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return;
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) return;
     }
-    if (!g_journal || g_mirror) to_stderr(priority, std::string(id) + "[" + std::to_string(pid) + "]: ", line);
+}
+
+std::uint64_t dropped_total() {
+    return (g.jrn ? g.jrn->dropped_total() : 0) + (g.err ? g.err->dropped_total() : 0);
 }
 
 } // namespace watchd::sys::log

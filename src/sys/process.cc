@@ -1,9 +1,12 @@
-// Process primitives on raw syscalls: clone3(CLONE_PIDFD), pidfd_open, pidfd_send_signal, waitid(P_PIDFD).
+// Process primitives on raw syscalls: clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD), pidfd_open, pidfd_send_signal,
+// waitid(P_PIDFD).
 #include "sys/process.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <grp.h>
@@ -19,44 +22,167 @@
 #define P_PIDFD 3
 #endif
 
+// AddressSanitizer builds (meson -Db_sanitize=address, tests/run-sanitizers).
+#if defined(__SANITIZE_ADDRESS__)
+#define WATCHD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WATCHD_ASAN 1
+#endif
+#endif
+#ifdef WATCHD_ASAN
+#include <sanitizer/asan_interface.h>
+// What runs in the vfork child is not instrumented. ASan cannot follow the child's stack (a global, not a
+// thread's stack): before every noreturn call instrumented code asks the runtime to unpoison "the stack", which
+// it refuses for a stack pointer outside the thread's stack, and the runtime's own sigaltstack() check there
+// reads the shadow that an earlier child's frames left on g_child_stack (a child never returns: it execs or
+// _exit()s). spawn() also unpoisons the whole stack before each clone, so every child starts clean.
+#define WATCHD_CHILD_CODE __attribute__((no_sanitize_address))
+#else
+#define WATCHD_CHILD_CODE
+#endif
+
 namespace watchd::sys {
 
 namespace {
 
+// The steps of the child, in order; the child records each before taking it.
+enum class Step : int { Start, Signals, Setsid, Stdin, Stdout, Stderr, CloseFds, Nofile, Chdir, Setgroups, Setresgid,
+                        Setresuid, Execve };
+
+// The call that takes the step (the Error's `where`).
+WATCHD_CHILD_CODE const char *step_name(Step s) {
+    switch (s) {
+    case Step::Start: return "clone";
+    case Step::Signals: return "sigaction";
+    case Step::Setsid: return "setsid";
+    case Step::Stdin:
+    case Step::Stdout:
+    case Step::Stderr: return "dup2";
+    case Step::CloseFds: return "close_range";
+    case Step::Nofile: return "setrlimit";
+    case Step::Chdir: return "chdir";
+    case Step::Setgroups: return "setgroups";
+    case Step::Setresgid: return "setresgid";
+    case Step::Setresuid: return "setresuid";
+    case Step::Execve: return "execve";
+    }
+    return "?";
+}
+
+// Text built without allocation (async-signal-safe, usable in the child); what does not fit is cut.
+struct Text {
+    char buf[4096 + 256];
+    size_t len = 0;
+    WATCHD_CHILD_CODE void add(const char *p, size_t n) {
+        n = std::min(n, sizeof buf - len);
+        for (size_t i = 0; i < n; ++i) buf[len + i] = p[i];
+        len += n;
+    }
+    WATCHD_CHILD_CODE void add(const char *p) { add(p, strlen(p)); }
+    WATCHD_CHILD_CODE void add(const std::string &p) { add(p.data(), p.size()); }
+    WATCHD_CHILD_CODE void add_number(unsigned long long v) {
+        char d[24];
+        size_t i = sizeof d;
+        do d[--i] = static_cast<char>('0' + v % 10);
+        while ((v /= 10) != 0);
+        add(d + i, sizeof d - i);
+    }
+};
+
+// What the step works on (the Error's `what`): the directory of chdir, the path of execve, the ids...
+WATCHD_CHILD_CODE void describe(Text &t, Step step, const ExecSpec &s, int devnull) {
+    switch (step) {
+    case Step::Stdin:
+    case Step::Stdout:
+    case Step::Stderr: {
+        const int fd = step == Step::Stdin ? devnull
+                       : step == Step::Stdout ? (s.stdout_fd >= 0 ? s.stdout_fd : devnull)
+                                              : (s.stderr_fd >= 0 ? s.stderr_fd : devnull);
+        t.add("fd ");
+        t.add_number(static_cast<unsigned>(fd));
+        t.add(step == Step::Stdin ? " to stdin" : step == Step::Stdout ? " to stdout" : " to stderr");
+        break;
+    }
+    case Step::Nofile:
+        t.add("RLIMIT_NOFILE ");
+        if (s.nofile_soft && *s.nofile_soft == RLIM_INFINITY)
+            t.add("infinity");
+        else if (s.nofile_soft)
+            t.add_number(*s.nofile_soft);
+        break;
+    case Step::Chdir: t.add(s.working_directory); break;
+    case Step::Setgroups:
+        t.add("groups ");
+        if (s.groups.empty()) t.add("(none)");
+        for (size_t i = 0; i < s.groups.size(); ++i) {
+            if (i == 32) {
+                t.add(",...");
+                break;
+            }
+            if (i) t.add(",");
+            t.add_number(s.groups[i]);
+        }
+        break;
+    case Step::Setresgid:
+        t.add("gid ");
+        t.add_number(s.gid);
+        break;
+    case Step::Setresuid:
+        t.add("uid ");
+        t.add_number(s.uid);
+        break;
+    case Step::Execve: t.add(s.path); break;
+    case Step::Start:
+    case Step::Signals:
+    case Step::Setsid:
+    case Step::CloseFds: break;
+    }
+}
+
 // Shared with the child: with CLONE_VM the child writes here and the parent reads it once the child has exec'ed
-// or exited (CLONE_VFORK suspends the parent until then).
+// or exited (CLONE_VFORK suspends the parent until then). The child writes `step` before each step, `error` 0
+// right before execve, and `error` = errno first thing when a step fails, so the parent can tell all three
+// outcomes apart: exec'ed (0), a step failed (errno), or the child died before it could say (kNoReport: killed,
+// or a sanitizer report). volatile: the stores are the child's only way out, made right before _exit/execve.
+constexpr int kNoReport = -1;
 struct ChildArgs {
     const ExecSpec *spec;
     char *const *argv;
     char *const *envp;
     int devnull;
-    int error;          // errno of the failed step, 0 when execve succeeded
-    const char *step;   // the failed step
+    volatile int error = kNoReport; // errno of the failed step, 0 when it reached execve
+    volatile Step step = Step::Start; // the step the child is at (the failed one when error > 0)
 };
 
-// Async-signal-safe failure report from the child: "watchd: <what>: <strerror>\n" on fd 2, then exit 127.
-[[noreturn]] void child_fail(ChildArgs *a, const char *what) {
-    int err = errno;
-    a->error = err ? err : EINVAL;
-    a->step = what;
+// Async-signal-safe failure report from the child: "watchd: <step> <what>: <strerror>\n" on fd 2, then exit 127.
+[[noreturn]] WATCHD_CHILD_CODE void child_fail(ChildArgs *a, Step step) {
+    const int err = errno ? errno : EINVAL;
+    a->step = step;
+    a->error = err;
+    Text line;
+    line.add("watchd: ");
+    line.add(step_name(step));
+    const size_t bare = line.len;
+    line.add(" ");
+    describe(line, step, *a->spec, a->devnull);
+    if (line.len == bare + 1) line.len = bare;
+    line.add(": ");
     const char *e = strerrordesc_np(err);
-    if (!e) e = "unknown error";
-    struct iovec v[] = {{const_cast<char *>("watchd: "), 8},
-                        {const_cast<char *>(what), strlen(what)},
-                        {const_cast<char *>(": "), 2},
-                        {const_cast<char *>(e), strlen(e)},
-                        {const_cast<char *>("\n"), 1}};
-    (void)!writev(STDERR_FILENO, v, 5);
+    line.add(e ? e : "unknown error");
+    line.add("\n");
+    (void)!write(STDERR_FILENO, line.buf, line.len);
     _exit(127);
 }
 
 // Runs in the child between clone and exec, on its own stack, sharing watchd's memory: only async-signal-safe
 // calls, no allocation, no writes to shared state but *a.
-int child_main(void *p) {
+WATCHD_CHILD_CODE int child_main(void *p) {
     auto *a = static_cast<ChildArgs *>(p);
     const ExecSpec &s = *a->spec;
     // Default dispositions and an empty mask: watchd blocks SIGTERM/SIGHUP/SIGCHLD for sd-event. Without
     // CLONE_SIGHAND the child has its own copy of the handler table, so this does not touch watchd's.
+    a->step = Step::Signals;
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {
@@ -67,21 +193,46 @@ int child_main(void *p) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (s.new_session && setsid() < 0) child_fail(a, "setsid");
+    if (s.new_session) {
+        a->step = Step::Setsid;
+        if (setsid() < 0) child_fail(a, Step::Setsid);
+    }
     // stdin from /dev/null; stdout/stderr to the prepared fds.
-    int out = s.stdout_fd >= 0 ? s.stdout_fd : a->devnull, err = s.stderr_fd >= 0 ? s.stderr_fd : a->devnull;
-    if (dup2(a->devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) child_fail(a, "dup2");
+    const int out = s.stdout_fd >= 0 ? s.stdout_fd : a->devnull, err = s.stderr_fd >= 0 ? s.stderr_fd : a->devnull;
+    a->step = Step::Stdin;
+    if (dup2(a->devnull, 0) < 0) child_fail(a, Step::Stdin);
+    a->step = Step::Stdout;
+    if (dup2(out, 1) < 0) child_fail(a, Step::Stdout);
+    a->step = Step::Stderr;
+    if (dup2(err, 2) < 0) child_fail(a, Step::Stderr);
+    a->step = Step::CloseFds;
     if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
         for (int fd = 3; fd < 65536; ++fd) close(fd);
     }
-    if (!s.working_directory.empty() && chdir(s.working_directory.c_str()) < 0) child_fail(a, "chdir");
-    if (s.gid != static_cast<gid_t>(-1) || s.uid != static_cast<uid_t>(-1)) {
-        if (setgroups(s.groups.size(), s.groups.data()) < 0) child_fail(a, "setgroups");
-        if (s.gid != static_cast<gid_t>(-1) && setresgid(s.gid, s.gid, s.gid) < 0) child_fail(a, "setresgid");
-        if (s.uid != static_cast<uid_t>(-1) && setresuid(s.uid, s.uid, s.uid) < 0) child_fail(a, "setresuid");
+    // watchd runs with its soft limit raised to the hard one; the app gets the limit it is meant to have.
+    if (s.nofile_soft) {
+        a->step = Step::Nofile;
+        struct rlimit rl {};
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0) child_fail(a, Step::Nofile);
+        rl.rlim_cur = *s.nofile_soft;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) child_fail(a, Step::Nofile);
     }
+    if (!s.working_directory.empty()) {
+        a->step = Step::Chdir;
+        if (chdir(s.working_directory.c_str()) < 0) child_fail(a, Step::Chdir);
+    }
+    if (s.gid != static_cast<gid_t>(-1) || s.uid != static_cast<uid_t>(-1)) {
+        a->step = Step::Setgroups;
+        if (setgroups(s.groups.size(), s.groups.data()) < 0) child_fail(a, Step::Setgroups);
+        a->step = Step::Setresgid;
+        if (s.gid != static_cast<gid_t>(-1) && setresgid(s.gid, s.gid, s.gid) < 0) child_fail(a, Step::Setresgid);
+        a->step = Step::Setresuid;
+        if (s.uid != static_cast<uid_t>(-1) && setresuid(s.uid, s.uid, s.uid) < 0) child_fail(a, Step::Setresuid);
+    }
+    a->step = Step::Execve;
+    a->error = 0; // from here on the parent takes the child for started, unless execve fails and says so
     execve(s.path.c_str(), a->argv, a->envp);
-    child_fail(a, "execve");
+    child_fail(a, Step::Execve);
 }
 
 std::vector<char *> c_strings(const std::vector<std::string> &v) {
@@ -98,37 +249,60 @@ alignas(64) char g_child_stack[256 * 1024];
 
 } // namespace
 
+// "exited 1", "killed by signal 9": how a child that never reached execve ended.
+static std::string wait_status_text(int status) {
+    if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    return "wait status " + std::to_string(status);
+}
+
 base::Result<Spawned> spawn(const ExecSpec &spec) {
     auto argv = c_strings(spec.argv);
     auto envp = c_strings(spec.envp);
     base::UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!devnull) return base::unexpected(base::errno_error(errno, "open /dev/null"));
-    ChildArgs args{&spec, argv.data(), envp.data(), devnull.get(), 0, nullptr};
+    ChildArgs args{&spec, argv.data(), envp.data(), devnull.get()};
 
+#ifdef WATCHD_ASAN
+    // The child before this one exec'ed or _exit()ed on this stack without unwinding: drop its poison.
+    __asan_unpoison_memory_region(g_child_stack, sizeof g_child_stack);
+#endif
     // posix_spawn's technique plus a pidfd: no copy of watchd's page tables, and the exec result is known here.
     int pidfd = -1;
     pid_t pid = ::clone(child_main, g_child_stack + sizeof g_child_stack,
                         CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
-    if (pid < 0 && errno == EINVAL) { // kernels before 5.2: no CLONE_PIDFD
+    if (pid < 0 && errno == EINVAL) { // kernels before 5.2: no CLONE_PIDFD (pidfd_open below)
+        pidfd = -1;
         pid = ::clone(child_main, g_child_stack + sizeof g_child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
-        if (pid > 0 && args.error == 0) {
-            auto fd = pidfd_open(pid);
-            if (!fd) {
-                ::kill(pid, SIGKILL);
-                ::waitpid(pid, nullptr, 0);
-                return base::unexpected(fd.error());
-            }
-            pidfd = fd->release();
-        }
     }
     if (pid < 0) return base::unexpected(base::errno_error(errno, "clone"));
-    if (args.error != 0) {
-        // The child could not exec: it has exited already; reap it and say which step failed.
-        if (pidfd >= 0) ::close(pidfd);
-        ::waitpid(pid, nullptr, 0);
-        return base::unexpected(base::errno_error(args.error, args.step, spec.path));
+    base::Pidfd fd(pidfd);
+    const int error = args.error;
+    if (error != 0) {
+        // The child did not exec: it has exited already (CLONE_VFORK); reap it and say which step failed.
+        fd = base::Pidfd();
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        const Step step = args.step;
+        Text what;
+        describe(what, step, spec, devnull.get());
+        const std::string object(what.buf, what.len);
+        if (error == kNoReport)
+            return base::unexpected(base::Error{{}, "spawn", "the child for " + spec.path + " " +
+                                                                 wait_status_text(status) + " before exec, in " +
+                                                                 step_name(step) + (object.empty() ? "" : " ") + object});
+        return base::unexpected(base::errno_error(error, step_name(step), object.empty() ? "failed" : object));
     }
-    return Spawned{pid, base::Pidfd(pidfd)};
+    if (fd.get() < 0) {
+        auto opened = pidfd_open(pid);
+        if (!opened) {
+            ::kill(pid, SIGKILL);
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+            return base::unexpected(opened.error());
+        }
+        fd = std::move(*opened);
+    }
+    return Spawned{pid, std::move(fd)};
 }
 
 base::Result<base::Pidfd> pidfd_open(pid_t pid) {
@@ -232,6 +406,38 @@ base::Result<void> check_pid_file_age(const std::string &path, pid_t pid) {
         return base::unexpected(base::Error{{}, path, "PID " + std::to_string(pid) +
                                                           " started after the PID file was written: a reused PID, not the app"});
     return {};
+}
+
+base::Result<uid_t> process_uid(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("Uid:", 0) == 0) return static_cast<uid_t>(std::stoul(line.substr(4)));
+    return base::unexpected(base::Error{{}, "/proc/" + std::to_string(pid), "PID " + std::to_string(pid) + " is not running"});
+}
+
+std::vector<pid_t> kill_session(pid_t id, int sig) {
+    std::vector<pid_t> n;
+    if (id <= 1) return n;
+    DIR *d = ::opendir("/proc");
+    if (!d) return n;
+    while (dirent *e = ::readdir(d)) {
+        char *end = nullptr;
+        const long pid = std::strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == getpid()) continue;
+        std::ifstream statf(std::string("/proc/") + e->d_name + "/stat");
+        std::string line;
+        if (!std::getline(statf, line)) continue;
+        // after "comm)": state ppid pgrp session
+        const auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 1));
+        std::string state;
+        long ppid = 0, pgrp = 0, session = 0;
+        if (!(rest >> state >> ppid >> pgrp >> session) || state == "Z") continue;
+        if ((session == id || pgrp == id) && ::kill(static_cast<pid_t>(pid), sig) == 0) n.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(d);
+    return n;
 }
 
 base::Result<void> check_executable(const std::string &path) {

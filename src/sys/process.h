@@ -1,7 +1,9 @@
-// Process primitives: spawn with a pidfd (clone3), pidfd_open/send_signal, waitid, /proc identity checks.
+// Process primitives: spawn with a pidfd (vfork-style clone), pidfd_open/send_signal, waitid, /proc identity checks.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct ExecSpec {
     gid_t gid = static_cast<gid_t>(-1);
     std::vector<gid_t> groups;        // supplementary groups (used when uid/gid change)
     bool new_session = true;          // setsid(): the app leads its own process group
+    // Soft RLIMIT_NOFILE set in the child before exec (watchd raises its own to the hard limit; apps get the
+    // limit watchd started with). Unset: the child keeps watchd's. Above the hard limit: spawn() fails.
+    std::optional<rlim_t> nofile_soft;
 };
 
 struct Spawned {
@@ -28,8 +33,13 @@ struct Spawned {
     base::Pidfd pidfd;
 };
 
-// Starts the child. The child closes every other fd, resets signals, chdir()s, drops privileges and execs;
-// if any step fails it writes "watchd: <step>: <error>" to its stderr and exits 127.
+// Starts the child. The child resets signals, closes every other fd, sets RLIMIT_NOFILE, chdir()s, drops
+// privileges and execs; if any step fails it writes "watchd: <step> <what>: <strerror>" to its stderr (e.g.
+// "watchd: chdir /srv/missing: No such file or directory") and exits 127, and spawn() returns that step as the
+// error, known before clone() returns: code errno, where the call ("chdir", "setresuid", "execve"...), what its
+// object (the directory, "uid 1000", the binary's path...). A child that dies before it can say (killed, or a
+// sanitizer report) is an error too ("spawn: the child for <binary> exited 1 before exec, in chdir <dir>"), never a
+// started app.
 base::Result<Spawned> spawn(const ExecSpec &spec);
 
 base::Result<base::Pidfd> pidfd_open(pid_t pid);
@@ -56,6 +66,13 @@ base::Result<double> process_start_time(pid_t pid);
 
 // A PID file naming a process that started after the file was written names a reused PID, not the app.
 base::Result<void> check_pid_file_age(const std::string &path, pid_t pid);
+
+// The real uid a process runs as (/proc/<pid>/status); an error when it does not run.
+base::Result<uid_t> process_uid(pid_t pid);
+
+// Sends sig to every process whose session or process group is `id` (what a launcher that leads its own session
+// left behind, unless it left the session); returns the PIDs signalled. Never signals pid 1 or watchd.
+std::vector<pid_t> kill_session(pid_t id, int sig);
 
 // Checks that path is an executable regular file (clear error before any fork).
 base::Result<void> check_executable(const std::string &path);

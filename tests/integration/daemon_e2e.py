@@ -4,7 +4,6 @@
 
 Usage: daemon_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per check)
 """
-import json
 import os
 import signal
 import subprocess
@@ -12,58 +11,19 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import NotifySocket, alive, check, clean_env, finish, read, wait_for, write_config  # noqa: E402
+import e2e_lib  # noqa: E402
+
 WATCHD = os.path.abspath(sys.argv[1])
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
-def wait_for(pred, timeout=10.0, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+WORK = tempfile.mkdtemp(prefix="watchd-e2e-")
+CONF = os.path.join(WORK, "watchd.json")
+env = clean_env()
 
 
 def app(script, **extra):
-    a = {"keepalive": "patrol", "name": "test app", "working-directory": WORK, "binary": "/bin/sh",
-         "args": ["-c", script], "stop-timeout": "1s"}
-    a.update(extra)
-    return a
+    return e2e_lib.app(WORK, script, **extra)
 
-
-def write_config(path, cfg):
-    with open(path, "w") as f:
-        f.write(cfg if isinstance(cfg, str) else json.dumps(cfg, indent=1))
-
-
-WORK = tempfile.mkdtemp(prefix="watchd-e2e-")
-CONF = os.path.join(WORK, "watchd.json")
-env = dict(os.environ)
-env.pop("NOTIFY_SOCKET", None)
 
 # --- --check-config: exit codes and messages naming the place
 write_config(CONF, {"apps": {"web": app("exec sleep 100", **{"working-directory": "relative/dir"})}})
@@ -161,7 +121,6 @@ check(r.returncode == 1 and "--udp: " in r.stderr, "--udp with port 0 is an erro
 
 # A gossm config: its servers and notifiers are carried but not run yet, and watchd says so loudly: in the log,
 # per check, and in systemd's STATUS= (read here from a NOTIFY_SOCKET of our own).
-import socket
 gossm = {"settings": {"monitor": {"checkInterval": 15, "timeout": 5, "maxConnections": 50,
                                   "exponentialBackoffSeconds": 5},
                       "notifications": {"email": [{"smtp": "127.0.0.1", "port": 2525, "username": "u",
@@ -169,23 +128,14 @@ gossm = {"settings": {"monitor": {"checkInterval": 15, "timeout": 5, "maxConnect
          "servers": [{"name": "db", "ipAddress": "127.0.0.1", "port": 5432, "protocol": "tcp",
                       "checkInterval": 5, "timeout": 2}]}
 write_config(CONF, gossm)
-notify_path = os.path.join(WORK, "notify.sock")
-ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-ns.bind(notify_path)
-ns.settimeout(5)
-genv = dict(env, NOTIFY_SOCKET=notify_path)
+ns = NotifySocket(os.path.join(WORK, "notify.sock"))
+genv = dict(env, NOTIFY_SOCKET=ns.path)
 g = subprocess.Popen([WATCHD, "--config", CONF, "--log-target", "stderr"], stdout=subprocess.PIPE,
                      stderr=subprocess.STDOUT, env=genv, text=True)
-notes = []
-try:
-    while not any("READY=1" in n for n in notes):
-        notes.append(ns.recv(4096).decode())
-except socket.timeout:
-    pass
+ready = ns.wait(lambda m: "READY=1" in m, timeout=10) or ""
 g.send_signal(signal.SIGTERM)
 gout = g.communicate(timeout=15)[0]
 ns.close()
-ready = next((n for n in notes if "READY=1" in n), "")
 check("READY=1" in ready and "1 check configured but NOT monitored" in ready and "no apps" in ready,
       "STATUS= says the gossm servers are not monitored: " + repr(ready))
 check("1 check (gossm server), 1 notifier configured but NOT monitored" in gout,
@@ -198,7 +148,4 @@ check("keeper" in out and "started" in out, "watchd logs app events to stderr wi
 words, exited = out.find("]: last-words"), out.find("app talker: exited with status 3")
 check(0 <= words < exited, "an app's last output is logged before its exit")
 check("app talker: start limit hit" in out, "a crash loop ends in the start limit, logged")
-if FAILS:
-    print("\n--- watchd log ---\n" + out)
-print(f"{len(FAILS)} failed")
-sys.exit(1 if FAILS else 0)
+sys.exit(finish(out))

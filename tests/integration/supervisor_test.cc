@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -742,6 +743,152 @@ TEST_F(SupervisorTest, ServicesAndChecksAreCarriedAndShownAsNotRun) {
     sup->apply(config({shell_app("web", "exec sleep 100")}));
     EXPECT_EQ(sup->view(false).units.size(), 1u);
     EXPECT_EQ(sup->summary(), "1 app running");
+}
+
+// pid files and log files are written in directories the app may control: never through a symlink it planted.
+TEST_F(SupervisorTest, PatrolPidFileIsNotWrittenThroughASymlink) {
+    std::ofstream(dir / "victim") << "root's secret\n";
+    fs::permissions(dir / "victim", fs::perms::owner_read | fs::perms::owner_write);
+    fs::create_symlink(dir / "victim", dir / "app.pid");
+    auto a = shell_app("sym", "exec sleep 100");
+    a.pid_path = "app.pid";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("sym").state == UnitState::Running; }, 5 * kUsecPerSec));
+    ASSERT_TRUE(run_until([&] { return !fs::is_symlink(dir / "app.pid"); }, 5 * kUsecPerSec));
+    EXPECT_EQ(slurp(dir / "victim"), "root's secret\n");
+    EXPECT_EQ(std::stoi(slurp(dir / "app.pid")), status("sym").pid) << "the PID went to a new file in its place";
+    for (auto &e : fs::directory_iterator(dir))
+        EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << "temporary file left: " << e.path();
+}
+
+TEST_F(SupervisorTest, LogDirectoryDoesNotFollowSymlinks) {
+    fs::create_directories(dir / "elsewhere");
+    fs::create_directories(dir / "logs");
+    const auto year = std::to_string(1900 + [] { time_t t = time(nullptr); struct tm tm {}; localtime_r(&t, &tm); return tm.tm_year; }());
+    fs::create_directory_symlink(dir / "elsewhere", dir / "logs" / year);
+    auto a = shell_app("logsym", "echo hello; exec sleep 100");
+    a.log_directory = "logs";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("logsym").state == UnitState::Running; }, 5 * kUsecPerSec));
+    run_until([] { return false; }, 200 * kUsecPerMsec);
+    EXPECT_TRUE(fs::is_empty(dir / "elsewhere")) << "nothing is created through the symlink";
+    EXPECT_EQ(status("logsym").state, UnitState::Running) << "the app runs, its output goes to the journal instead";
+}
+
+TEST_F(SupervisorTest, PidFileOfAnotherUsersProcessIsRefused) {
+    if (getuid() != 0) GTEST_SKIP() << "needs root to run an app as another user";
+    // A root process the app (running as nobody) names in its pid file: watchd must neither adopt nor signal it.
+    pid_t root_proc = fork();
+    if (root_proc == 0) {
+        execl("/bin/sleep", "sleep", "100", nullptr);
+        _exit(127);
+    }
+    fs::permissions(dir, fs::perms::all);
+    auto a = shell_app("liar", "echo " + std::to_string(root_proc) + " > liar.pid; exec sleep 100");
+    a.keepalive = model::KeepAlive::PidFile;
+    a.pid_path = "liar.pid";
+    a.user = "nobody";
+    a.pid_wait = 600 * kUsecPerMsec;
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return status("liar").last_error.find("runs as uid 0") != std::string::npos; },
+                          5 * kUsecPerSec)) << status("liar").last_error;
+    EXPECT_NE(status("liar").last_error.find("not as the app's user nobody"), std::string::npos);
+    EXPECT_NE(status("liar").pid, root_proc);
+    bool done = false;
+    sup->shutdown([&] { done = true; });
+    ASSERT_TRUE(run_until([&] { return done; }, 10 * kUsecPerSec));
+    EXPECT_TRUE(alive(root_proc)) << "watchd signalled a root process an app named";
+    ::kill(root_proc, SIGKILL);
+    ::waitpid(root_proc, nullptr, 0);
+    sup.reset();
+}
+
+TEST_F(SupervisorTest, PidFileInTheAppsDirectoryBelongsToTheApp) {
+    if (getuid() != 0) GTEST_SKIP() << "needs root to run an app as another user";
+    fs::permissions(dir, fs::perms::all);
+    fs::create_directories(dir / "run");
+    ASSERT_EQ(::chown((dir / "run").c_str(), 65534, 65534), 0);
+    auto a = shell_app("owned", "exec sleep 100");
+    a.user = "nobody";
+    a.pid_path = "run/owned.pid";
+    auto b = shell_app("rootdir", "exec sleep 100");
+    b.user = "nobody";
+    b.pid_path = "rootdir.pid"; // in the test's own (root's) directory: stays root's
+    sup->apply(config({a, b}));
+    ASSERT_TRUE(run_until([&] { return fs::exists(dir / "run" / "owned.pid") && fs::exists(dir / "rootdir.pid"); },
+                          5 * kUsecPerSec));
+    struct stat st {};
+    ASSERT_EQ(::stat((dir / "run" / "owned.pid").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 65534u);
+    ASSERT_EQ(::stat((dir / "rootdir.pid").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+}
+
+// A daemon slower than pid-wait: its launch is given up, and what it left running is killed before the next
+// launch, so two copies never run side by side.
+TEST_F(SupervisorTest, SlowPidFileDaemonIsNotStartedTwice) {
+    const std::string naptime = "1000." + std::to_string(getpid()); // this test's own daemons, by their argv
+    auto a = shell_app("slow", "sleep " + naptime + " >/dev/null 2>&1 & echo launched >> launches.txt; exit 0");
+    a.keepalive = model::KeepAlive::PidFile;
+    a.pid_path = "never.pid";
+    a.pid_wait = 400 * kUsecPerMsec;
+    a.restart.backoff_initial = 0;
+    sup->apply(config({a}));
+    auto sleepers = [&] {
+        int n = 0;
+        for (auto &e : fs::directory_iterator("/proc")) {
+            const std::string name = e.path().filename();
+            if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+            auto c = cmdline(std::stoi(name));
+            if (c.size() == 2 && c[0] == "sleep" && c[1] == naptime && alive(std::stoi(name))) ++n;
+        }
+        return n;
+    };
+    int most = 0;
+    ASSERT_TRUE(run_until([&] {
+        most = std::max(most, sleepers());
+        const std::string launches = slurp(dir / "launches.txt");
+        return std::count(launches.begin(), launches.end(), '\n') >= 3;
+    }, 10 * kUsecPerSec));
+    run_until([&] { most = std::max(most, sleepers()); return false; }, 100 * kUsecPerMsec);
+    EXPECT_LE(most, 1) << "a second copy ran beside the first";
+    // stopping watchd while the daemon has no pid file yet leaves nothing of its launch behind
+    bool done = false;
+    sup->shutdown([&] { done = true; });
+    ASSERT_TRUE(run_until([&] { return done; }, 5 * kUsecPerSec));
+    EXPECT_TRUE(run_until([&] { return sleepers() == 0; }, 2 * kUsecPerSec)) << sleepers() << " left behind";
+    sup.reset();
+}
+
+// One chatty app cannot flood the journal: its lines beyond the burst are dropped and counted, and the count is
+// told once the window ends.
+TEST_F(SupervisorTest, OutputBeyondTheRateLimitIsDroppedAndCounted) {
+    // watchd's log (and the apps' forwarded output) goes to a file for this test.
+    const fs::path captured = dir / "stderr.txt";
+    const int saved = ::dup(2);
+    const int file = ::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ASSERT_GE(file, 0);
+    ::dup2(file, 2);
+    ::close(file);
+    sys::log::init(sys::log::Target::Stderr, 7, "");
+    auto a = shell_app("chatty", "seq 1 1000; sleep 1.2; echo after-the-window; exec sleep 100");
+    a.log_rate_burst = 100;
+    a.log_rate_interval = 1 * kUsecPerSec;
+    sup->apply(config({a}));
+    const bool told = run_until([&] { return slurp(captured).find("after-the-window") != std::string::npos; },
+                                10 * kUsecPerSec);
+    ::dup2(saved, 2);
+    ::close(saved);
+    sys::log::init(sys::log::Target::Stderr, 7, "");
+    ASSERT_TRUE(told) << slurp(captured).substr(0, 2000);
+    const std::string out = slurp(captured);
+    auto has_line = [&](const std::string &l) { return out.find("]: " + l + "\n") != std::string::npos; };
+    EXPECT_TRUE(has_line("1"));
+    EXPECT_TRUE(has_line("100"));
+    EXPECT_FALSE(has_line("101")) << "line 101 is beyond the burst of 100";
+    EXPECT_FALSE(has_line("1000"));
+    EXPECT_NE(out.find("watchd: dropped 900 lines of output"), std::string::npos) << out.substr(out.size() > 3000 ? out.size() - 3000 : 0);
+    EXPECT_NE(out.find("rate limit: 100 lines per 1s"), std::string::npos);
 }
 
 } // namespace

@@ -20,6 +20,8 @@ std::string render(const Action &a, base::Usec now) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, act::Spawn>) return "spawn";
             if constexpr (std::is_same_v<T, act::Kill>) return std::string("kill:") + sigabbrev_np(x.signal);
+            if constexpr (std::is_same_v<T, act::KillSession>)
+                return "kill-session:" + std::to_string(x.session) + ":" + sigabbrev_np(x.signal);
             if constexpr (std::is_same_v<T, act::ReadPidFile>) return "read-pid-file";
             if constexpr (std::is_same_v<T, act::WatchPid>) return "watch:" + std::to_string(x.pid);
             if constexpr (std::is_same_v<T, act::ArmTimer>)
@@ -318,7 +320,8 @@ TEST_F(Machine, PidFileNeverWrittenFailsTheStart) {
         {0, ev::PidFileRead{0, {}, "garbage"}, UnitState::Starting, {}},
         {100 * kUsecPerMsec, ev::TimerFired{TimerKind::State}, UnitState::Starting,
          {"arm:state+100ms", "read-pid-file"}},
-        {kPidFileWait, ev::TimerFired{TimerKind::State}, UnitState::Starting, {"announce:timeout", "spawn"}},
+        {spec.pid_wait, ev::TimerFired{TimerKind::State}, UnitState::Starting,
+         {"announce:timeout", "kill-session:50:KILL", "spawn"}},
     });
     EXPECT_EQ(st.last_error, "garbage");
 }

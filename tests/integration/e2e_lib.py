@@ -1,0 +1,117 @@
+"""Helpers for the end-to-end tests that run the real watchd binary by hand (no systemd)."""
+import json
+import os
+import socket
+import time
+
+FAILS = []
+
+
+def check(cond, what):
+    """Prints one line per check; failures are counted for finish()."""
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+    return cond
+
+
+def finish(log_text=""):
+    """Exit status of the test: 0 when every check passed (prints the log otherwise)."""
+    if FAILS and log_text:
+        print("\n--- watchd log ---\n" + log_text)
+    print(f"{len(FAILS)} failed")
+    return 1 if FAILS else 0
+
+
+def wait_for(pred, timeout=10.0, step=0.05):
+    """pred()'s first true value within timeout seconds (bounded), else its last value."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def alive(pid):
+    """Runs and is no zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def children_of(ppid):
+    """Live child PIDs of ppid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == ppid and fields[0] != "Z":
+            out.append(int(d))
+    return out
+
+
+def app(workdir, script, **extra):
+    """A patrol-mode app running `sh -c script` in workdir."""
+    a = {"keepalive": "patrol", "name": "test app", "working-directory": workdir, "binary": "/bin/sh",
+         "args": ["-c", script], "stop-timeout": "1s"}
+    a.update(extra)
+    return a
+
+
+def write_config(path, cfg):
+    with open(path, "w") as f:
+        f.write(cfg if isinstance(cfg, str) else json.dumps(cfg, indent=1))
+
+
+def clean_env():
+    """The test's environment without systemd's notification socket."""
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    return env
+
+
+class NotifySocket:
+    """A NOTIFY_SOCKET of the test's own: collects what watchd tells systemd (READY=1, STATUS=...)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.messages = []
+
+    def wait(self, pred, timeout=10.0):
+        """The first message for which pred(message) holds, waiting at most timeout seconds; None otherwise."""
+        for m in self.messages:
+            if pred(m):
+                return m
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.sock.settimeout(max(0.01, end - time.monotonic()))
+            try:
+                m = self.sock.recv(65536).decode(errors="replace")
+            except socket.timeout:
+                break
+            self.messages.append(m)
+            if pred(m):
+                return m
+        return None
+
+    def close(self):
+        self.sock.close()
