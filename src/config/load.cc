@@ -2,15 +2,12 @@
 #include "config/load.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include "config/parse.h"
 #include "config/reader.h"
+#include "config/source.h"
 
 namespace watchd::config {
 
@@ -18,42 +15,22 @@ namespace {
 
 constexpr const char *kDefaultListen = "127.0.0.1:8421"; // patrol's LISTEN_HTTP_PORT_DEFAULT, both protocols
 
-// Parses JSON text (comments and trailing commas allowed); a syntax error names line and column.
-std::optional<json::value> parse_text(std::string_view text, const std::string &file, Context &ctx) {
-    json::parse_options opts;
-    opts.allow_comments = true;
-    opts.allow_trailing_commas = true;
-    json::stream_parser p({}, opts);
-    boost::system::error_code ec;
-    size_t used = p.write(text.data(), text.size(), ec);
-    if (!ec) p.finish(ec);
-    if (ec) {
-        size_t line = 1, col = 1;
-        for (size_t i = 0; i < std::min(used, text.size()); ++i) {
-            if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-        }
-        ctx.set_origin("", file);
-        ctx.error("", "line " + std::to_string(line) + " column " + std::to_string(col) + ": " + ec.message());
-        return std::nullopt;
-    }
-    return p.release();
+// A result with no config: the diagnostics so far, and their count.
+LoadResult failed(Context &ctx) {
+    LoadResult r;
+    ctx.report(r);
+    return r;
 }
 
-std::optional<std::string> read_file(const std::string &path, Context &ctx, const std::string &label) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        int err = errno;
-        ctx.set_origin("", label);
-        ctx.error("", std::string("cannot read: ") + std::strerror(err));
+// Reads and parses one file; its problems are reported under its own name.
+std::optional<json::value> read_and_parse(const std::string &path, Context &ctx) {
+    std::string error;
+    auto text = read_config_file(path, error);
+    if (!text) {
+        ctx.add({path, "", error});
         return std::nullopt;
     }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    if (ss.str().size() > 16 * 1024 * 1024) {
-        ctx.error("", "larger than 16 MiB, refusing to read");
-        return std::nullopt;
-    }
-    return ss.str();
+    return parse_text(*text, path, ctx);
 }
 
 // RFC 7396 merge of `patch` into `target`, remembering which file set which pointer.
@@ -93,14 +70,18 @@ std::vector<std::string> listen_list(Obj &o, std::string_view key) {
     std::vector<std::string> out;
     const json::value *v = o.get(key);
     if (!v) return out;
+    if (v->is_string() && v->get_string().find('\0') != json::string::npos) {
+        o.ctx().error(o.at(key), "must not contain a NUL byte");
+        return out;
+    }
     if (v->is_string()) out.emplace_back(v->get_string());
     else if (auto s = o.strings(key)) out = *s;
     else return out;
     for (size_t i = 0; i < out.size(); ++i)
         if (!is_listen_address(out[i]))
             o.ctx().error(v->is_string() ? o.at(key) : child_pointer(o.at(key), std::to_string(i)),
-                          "expected \"host:port\", \"IPv4:port\" or \"[IPv6]:port\" with a port 1..65535, got \"" +
-                              out[i] + "\"");
+                          "expected \"host:port\", \"IPv4:port\" or \"[IPv6]:port\" with a port 1..65535, got " +
+                              shown(out[i]));
     return out;
 }
 
@@ -133,11 +114,9 @@ unsigned ranged(Obj &root, std::string_view key, unsigned fallback, unsigned min
 }
 
 LoadResult finish(const json::value &doc, Context &ctx) {
-    LoadResult r;
     if (!doc.is_object()) {
         ctx.error("", "expected a JSON object at the top, got " + kind_name(doc));
-        r.diagnostics = ctx.take();
-        return r;
+        return failed(ctx);
     }
     model::Config cfg;
     Obj root(doc.get_object(), "", ctx);
@@ -161,8 +140,9 @@ LoadResult finish(const json::value &doc, Context &ctx) {
     if (cfg.listen_udp.empty()) cfg.listen_udp = cfg.udp_listen;
     if (!ctx.failed() && cfg.apps.empty() && cfg.services.empty() && cfg.checks.empty())
         ctx.error("", "nothing to supervise: no apps, services or servers");
-    r.diagnostics = ctx.take();
-    if (r.diagnostics.empty()) r.config = std::move(cfg);
+    const bool good = !ctx.failed();
+    LoadResult r = failed(ctx);
+    if (good) r.config = std::move(cfg);
     return r;
 }
 
@@ -176,43 +156,35 @@ std::string Diagnostic::to_string() const {
 LoadResult load_from_string(std::string_view text, const std::string &file) {
     Context ctx(file);
     auto doc = parse_text(text, file, ctx);
-    if (!doc) return LoadResult{std::nullopt, ctx.take()};
+    if (!doc) return failed(ctx);
     return finish(*doc, ctx);
 }
 
 LoadResult load(const std::string &path, const Overrides &overrides) {
     namespace fs = std::filesystem;
     Context ctx(path);
-    auto text = read_file(path, ctx, path);
-    if (!text) return LoadResult{std::nullopt, ctx.take()};
-    auto doc = parse_text(*text, path, ctx);
-    if (!doc) return LoadResult{std::nullopt, ctx.take()};
-    // Drop-ins: <dir>/watchd.d/*.json in lexical order.
+    auto doc = read_and_parse(path, ctx);
+    if (!doc) return failed(ctx);
+    // Drop-ins: <dir>/watchd.d/*.json in lexical order. Every *.json is one, whatever its type: one that is not a
+    // regular file is an error (read_config_file), not skipped in silence.
     const fs::path dropin_dir = fs::path(path).parent_path() / "watchd.d";
     std::error_code ec;
     std::vector<fs::path> dropins;
     if (fs::is_directory(dropin_dir, ec))
         for (const auto &e : fs::directory_iterator(dropin_dir, ec))
-            if (e.path().extension() == ".json" && e.is_regular_file(ec)) dropins.push_back(e.path());
+            if (e.path().extension() == ".json") dropins.push_back(e.path());
     std::sort(dropins.begin(), dropins.end());
     bool ok = true;
     for (const auto &d : dropins) {
-        Context dctx(d.string());
-        auto dtext = read_file(d.string(), dctx, d.string());
-        auto patch = dtext ? parse_text(*dtext, d.string(), dctx) : std::nullopt;
+        auto patch = read_and_parse(d.string(), ctx);
         if (!patch) {
-            for (auto &diag : dctx.take()) ctx.add(std::move(diag));
-            ok = false;
+            ok = false; // reported with its file; the other drop-ins are still read, for their errors
             continue;
         }
         merge(*doc, *patch, "", d.string(), ctx);
     }
-    if (!ok) {
-        // Syntax errors in drop-ins are reported with their file; nothing is loaded.
-        LoadResult r;
-        r.diagnostics = ctx.take();
-        return r;
-    }
+    // Reading or syntax errors in drop-ins: nothing is loaded.
+    if (!ok) return failed(ctx);
     // The options' layer: {"http": {"listen": [...]}} from --http, named "--http" in diagnostics.
     for (const auto &[section, option, values] :
          {std::tuple{"http", "--http", &overrides.http}, std::tuple{"udp", "--udp", &overrides.udp}}) {

@@ -21,7 +21,10 @@ struct Diagnostic {
 
 struct LoadResult {
     std::optional<model::Config> config; // set only when there are no diagnostics
-    std::vector<Diagnostic> diagnostics; // every problem, not just the first
+    // Every problem, not just the first, but at most 50 per file, each file's then followed by one
+    // "<file>: ... and N more errors". Keys and values in them are escaped and cut: safe to print.
+    std::vector<Diagnostic> diagnostics;
+    std::size_t error_count = 0; // every problem found, listed or not (what "N errors" should say)
     bool ok() const { return config.has_value(); }
 };
 

@@ -86,29 +86,38 @@ void parse_app(Obj &o, model::AppSpec &a) {
         std::string w = *wd;
         if (w.starts_with("~/")) w = home_directory() + w.substr(1);
         if (w.empty() || w.front() != '/')
-            o.error("working-directory", "must be absolute or start with ~/, got \"" + *wd + "\"");
+            o.error("working-directory", "must be absolute or start with ~/, got " + shown(*wd));
         else if (!is_clean_path(w))
-            o.error("working-directory", "must be a clean path (no \".\", \"..\" or \"//\"), got \"" + *wd + "\"");
+            o.error("working-directory", "must be a clean path (no \".\", \"..\" or \"//\"), got " + shown(*wd));
         a.working_directory = w;
     }
     if (auto b = o.str("binary", true)) {
-        if (!is_clean_path(*b)) o.error("binary", "must be a clean path (no \".\", \"..\" or \"//\"), got \"" + *b + "\"");
+        if (!is_clean_path(*b)) o.error("binary", "must be a clean path (no \".\", \"..\" or \"//\"), got " + shown(*b));
         a.binary = *b;
     }
     if (auto l = o.str("log-directory")) {
         if (!l->empty() && !is_clean_path(*l))
-            o.error("log-directory", "must be a clean path (no \".\", \"..\" or \"//\"), got \"" + *l + "\"");
+            o.error("log-directory", "must be a clean path (no \".\", \"..\" or \"//\"), got " + shown(*l));
         a.log_directory = *l;
     }
     a.std_merge = o.boolean("std-merge");
     if (auto p = o.str("pid-path")) {
         if (!p->empty() && !is_clean_path(*p))
-            o.error("pid-path", "must be a clean path (no \".\", \"..\" or \"//\"), got \"" + *p + "\"");
+            o.error("pid-path", "must be a clean path (no \".\", \"..\" or \"//\"), got " + shown(*p));
         a.pid_path = *p;
     }
     if (a.keepalive == model::KeepAlive::PidFile && a.pid_path.empty() && o.get("keepalive"))
         o.error("pid-path", "required with keepalive pidfile (the file the app writes its PID to)");
     a.pid_verify = o.boolean("pid-verify");
+    if (auto t = o.duration("pid-wait")) {
+        if (*t == 0) o.error("pid-wait", "must be more than 0");
+        else a.pid_wait = *t;
+    }
+    if (auto t = o.duration("log-rate-limit-interval")) {
+        if (*t == 0) o.error("log-rate-limit-interval", "must be more than 0 (log-rate-limit-burst 0 turns the limit off)");
+        else a.log_rate_interval = *t;
+    }
+    if (auto n = o.integer("log-rate-limit-burst", 0, 100000000)) a.log_rate_burst = static_cast<unsigned>(*n);
     if (auto t = o.duration("execute-timeout")) a.execute_timeout = *t;
     a.disabled = o.boolean("disabled");
     a.keyvalue = parse_keyvalue(o, "keyvalue");
@@ -123,7 +132,7 @@ void parse_app(Obj &o, model::AppSpec &a) {
         for (size_t i = 0; i < env->size(); ++i)
             if (!valid_env_entry((*env)[i]))
                 o.ctx().error(child_pointer(o.at("env"), std::to_string(i)),
-                              "expected \"KEY=value\" with a KEY of letters, digits and _, got \"" + (*env)[i] + "\"");
+                              "expected \"KEY=value\" with a KEY of letters, digits and _, got " + shown((*env)[i]));
         a.env = *env;
     }
     a.env_parent = o.boolean("env-parent");

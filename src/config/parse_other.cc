@@ -75,7 +75,7 @@ void parse_service(Obj &o, model::ServiceSpec &s) {
     if (auto u = o.str("service", true)) {
         if (u->size() > 63) o.error("service", "must be at most 63 bytes, got " + std::to_string(u->size()));
         else if (u->find('/') != std::string::npos || u->front() == '.')
-            o.error("service", "must be a unit name, got \"" + *u + "\"");
+            o.error("service", "must be a unit name, got " + shown(*u));
         static const char *suffixes[] = {".service", ".socket", ".target", ".mount", ".timer", ".path", ".scope"};
         bool has_suffix = std::any_of(std::begin(suffixes), std::end(suffixes),
                                       [&](const char *x) { return u->ends_with(x); });
@@ -108,7 +108,10 @@ std::optional<base::Usec> positive_seconds(Obj &o, std::string_view key) {
     return static_cast<base::Usec>(v->get_int64()) * base::kUsecPerSec;
 }
 
-std::string check_id(const std::string &name, std::set<std::string> &taken) {
+// A check's id from its server's name: lower-cased runs of letters and digits joined by '-' (at most 60), "check"
+// when none; a taken id gets -2, -3, ... (the first free one). `next` remembers, per id, the number below which all
+// are taken, so n servers of one name cost O(n log n), not O(n²).
+std::string check_id(const std::string &name, std::set<std::string> &taken, std::map<std::string, unsigned> &next) {
     std::string id;
     for (char c : name) {
         unsigned char u = static_cast<unsigned char>(c);
@@ -119,7 +122,10 @@ std::string check_id(const std::string &name, std::set<std::string> &taken) {
     if (id.size() > 60) id.resize(60);
     if (id.empty()) id = "check";
     std::string unique = id;
-    for (int n = 2; taken.count(unique); ++n) unique = id + "-" + std::to_string(n);
+    if (taken.count(unique)) {
+        unsigned &n = next.try_emplace(id, 2).first->second;
+        while (taken.count(unique = id + "-" + std::to_string(n))) ++n;
+    }
     taken.insert(unique);
     return unique;
 }
@@ -152,7 +158,7 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
         }
     }
     if (n.kind == "webhook" && n.fields.count("method") && n.fields["method"] != "GET" && n.fields["method"] != "POST")
-        o.error("method", "expected \"GET\" or \"POST\", got \"" + n.fields["method"] + "\"");
+        o.error("method", "expected \"GET\" or \"POST\", got " + shown(n.fields["method"]));
     o.get("x");
     if (n.kind != "sms") o.reject_unknown(); // gossm left sms "todo": its string fields are kept by the caller
 }
@@ -201,8 +207,13 @@ void parse_gossm(Obj &root, model::Config &cfg) {
                     model::NotifierSpec spec;
                     parse_notifier(o, k, spec);
                     if (spec.kind == "sms")
-                        for (const auto &f : e.get_object())
-                            if (f.value().is_string()) spec.fields[std::string(f.key())] = f.value().get_string();
+                        for (const auto &f : e.get_object()) {
+                            if (!f.value().is_string()) continue;
+                            if (f.value().get_string().find('\0') != json::string::npos)
+                                o.error(f.key(), "must not contain a NUL byte");
+                            else
+                                spec.fields[std::string(f.key())] = f.value().get_string();
+                        }
                     cfg.notifiers.push_back(std::move(spec));
                 }
             }
@@ -217,6 +228,7 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         return;
     }
     std::set<std::string> taken;
+    std::map<std::string, unsigned> next;
     for (size_t i = 0; i < servers->get_array().size(); ++i) {
         const auto &e = servers->get_array()[i];
         const std::string ptr = child_pointer(root.at("servers"), std::to_string(i));
@@ -231,20 +243,20 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         if (auto n = o.str("name", true)) c.name = *n;
         if (auto a = o.str("ipAddress", true)) {
             if (!is_listen_address(*a + ":1") && !is_listen_address("[" + *a + "]:1"))
-                o.error("ipAddress", "expected an IP address or host name, got \"" + *a + "\"");
+                o.error("ipAddress", "expected an IP address or host name, got " + shown(*a));
             c.address = *a;
         }
         if (auto p = o.integer("port", 1, 65535)) c.port = static_cast<std::uint16_t>(*p);
         else if (!o.get("port")) o.error("port", "required");
         if (auto p = o.str("protocol", true)) {
-            if (*p != "tcp" && *p != "udp") o.error("protocol", "expected \"tcp\" or \"udp\", got \"" + *p + "\"");
+            if (*p != "tcp" && *p != "udp") o.error("protocol", "expected \"tcp\" or \"udp\", got " + shown(*p));
             c.protocol = *p;
         }
         if (auto d = positive_seconds(o, "checkInterval")) c.interval = *d;
         if (auto d = positive_seconds(o, "timeout")) c.timeout = *d;
         o.get("x");
         o.reject_unknown();
-        c.id = check_id(c.name, taken);
+        c.id = check_id(c.name, taken, next);
         cfg.checks.push_back(std::move(c));
     }
 }

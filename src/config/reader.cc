@@ -34,20 +34,64 @@ std::string kind_name(const json::value &v) {
 }
 
 std::string quote(const json::value &v) {
-    std::string s = json::serialize(v);
-    if (s.size() > 80) s = s.substr(0, 77) + "...";
-    return s;
+    if (v.is_string()) return shown(v.get_string());
+    return escape_controls(cut(json::serialize(v)));
 }
 
+namespace {
+
+constexpr std::size_t kMessageChars = 1000; // a message is short; this only bounds what was missed elsewhere
+constexpr const char *kNul = "must not contain a NUL byte";
+
+// Each reference token of a pointer escaped and cut: keys may be long or hold control characters.
+std::string printable_pointer(std::string_view p) {
+    std::string out;
+    while (!p.empty()) {
+        size_t next = p.find('/', 1);
+        std::string_view token = p.substr(0, next);
+        if (token.front() == '/') {
+            out += '/';
+            token.remove_prefix(1);
+        }
+        out += escape_controls(cut(token));
+        p.remove_prefix(next == std::string_view::npos ? p.size() : next);
+    }
+    return out;
+}
+
+} // namespace
+
 void Context::error(const std::string &pointer, std::string message) {
-    diags_.push_back({file_for(pointer), pointer, std::move(message)});
+    add({file_for(pointer), pointer, std::move(message)});
+}
+
+void Context::add(Diagnostic d) {
+    ++count_;
+    auto [it, fresh] = per_file_.try_emplace(d.file, 0);
+    if (fresh) file_order_.push_back(d.file);
+    if (++it->second > kMaxPerFile) return;
+    d.file = escape_controls(d.file);
+    d.pointer = printable_pointer(d.pointer);
+    d.message = cut(escape_controls(d.message), kMessageChars);
+    diags_.push_back(std::move(d));
+}
+
+void Context::report(LoadResult &r) {
+    r.error_count = count_;
+    r.diagnostics = std::move(diags_);
+    for (const auto &f : file_order_)
+        if (size_t n = per_file_[f]; n > kMaxPerFile)
+            r.diagnostics.push_back({escape_controls(f), "", "... and " + std::to_string(n - kMaxPerFile) + " more errors"});
+    diags_.clear();
+    per_file_.clear();
+    file_order_.clear();
+    count_ = 0;
 }
 
 void Context::clear_origins_below(const std::string &pointer) {
-    for (auto it = origins_.begin(); it != origins_.end();) {
-        if (it->first == pointer || it->first.starts_with(pointer + "/")) it = origins_.erase(it);
-        else ++it;
-    }
+    // The pointer itself and the range of everything below it, "<pointer>/" up to "<pointer>0" ('0' follows '/').
+    origins_.erase(pointer);
+    origins_.erase(origins_.lower_bound(pointer + "/"), origins_.lower_bound(pointer + "0"));
 }
 
 std::string Context::file_for(const std::string &pointer) const {
@@ -79,6 +123,10 @@ std::optional<std::string> Obj::str(std::string_view key, bool required) {
         return std::nullopt;
     }
     std::string s(v->get_string());
+    if (s.find('\0') != std::string::npos) {
+        error(key, kNul);
+        return std::nullopt;
+    }
     if (required && s.empty()) {
         error(key, "must not be empty");
         return std::nullopt;
@@ -152,6 +200,11 @@ std::optional<std::vector<std::string>> Obj::strings(std::string_view key) {
             ok = false;
             continue;
         }
+        if (e.get_string().find('\0') != json::string::npos) {
+            ctx_.error(child_pointer(at(key), std::to_string(i)), kNul);
+            ok = false;
+            continue;
+        }
         out.emplace_back(e.get_string());
     }
     if (!ok) return std::nullopt;
@@ -169,12 +222,10 @@ const json::object *Obj::object(std::string_view key) {
 }
 
 void Obj::reject_unknown() {
-    for (const auto &kv : o_) {
-        if (known_.count(std::string_view(kv.key()))) continue;
-        std::string valid;
-        for (const auto &k : known_) valid += (valid.empty() ? "" : ", ") + k;
-        ctx_.error(at(kv.key()), "unknown key (valid here: " + valid + ")");
-    }
+    std::string valid;
+    for (const auto &k : known_) valid += (valid.empty() ? "" : ", ") + k;
+    for (const auto &kv : o_)
+        if (!known_.count(std::string_view(kv.key()))) ctx_.error(at(kv.key()), "unknown key (valid here: " + valid + ")");
 }
 
 void for_each_keyed(Obj &root, std::string_view section, std::string_view noun,
@@ -193,7 +244,7 @@ void for_each_keyed(Obj &root, std::string_view section, std::string_view noun,
         std::string id = key;
         std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
         if (auto it = seen.find(id); it != seen.end()) {
-            root.ctx().error(ptr, "duplicate " + n + " id: same as \"" + it->second + "\" (ids ignore case)");
+            root.ctx().error(ptr, "duplicate " + n + " id: same as " + shown(it->second) + " (ids ignore case)");
             continue;
         }
         seen.emplace(id, key);
@@ -229,6 +280,7 @@ bool is_id(std::string_view id) {
 }
 
 bool is_listen_address(std::string_view a) {
+    if (a.find('\0') != std::string_view::npos) return false; // inet_pton() would stop at it
     auto colon = a.rfind(':');
     if (colon == std::string_view::npos || colon == 0) return false;
     std::string_view host = a.substr(0, colon), port = a.substr(colon + 1);

@@ -15,6 +15,7 @@
 #include "sys/instance_lock.h"
 #include "sys/log.h"
 #include "sys/process.h"
+#include "sys/users.h"
 #include "watchd_config.h"
 
 using namespace watchd;
@@ -45,8 +46,7 @@ int check_config(const std::string &path) {
     auto r = config::load(path);
     for (const auto &d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
     if (!r.ok()) {
-        std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), r.diagnostics.size(),
-                     r.diagnostics.size() == 1 ? "" : "s");
+        std::fprintf(stderr, "%s: %zu error%s\n", path.c_str(), r.error_count, r.error_count == 1 ? "" : "s");
         return 1;
     }
     // Valid, but would it run here? Missing binaries or directories are warnings: they may be deployed later.
@@ -60,6 +60,10 @@ int check_config(const std::string &path) {
             warn("working-directory", a.working_directory + " is not a directory here");
         else if (auto ok = sys::check_executable(a.exec_path()); !ok)
             warn("binary", ok.error().message());
+        if (!a.user.empty() || !a.group.empty()) {
+            auto c = sys::resolve_credentials(a.user.empty() ? std::to_string(getuid()) : a.user, a.group);
+            if (!c) warn(c.error().where.c_str(), c.error().what + " here");
+        }
     }
     std::printf("%s: OK (%zu apps, %zu services, %zu checks%s)\n", path.c_str(), r.config->apps.size(),
                 r.config->services.size(), r.config->checks.size(),

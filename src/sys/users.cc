@@ -24,7 +24,7 @@ base::Result<Credentials> resolve_credentials(const std::string &user, const std
                                 : getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pwp);
     if (!pwp) {
         if (!parse_id(user, num))
-            return base::unexpected(base::Error{std::error_code(r ? r : ENOENT, std::generic_category()), "user",
+            return base::unexpected(base::Error{r ? std::error_code(r, std::generic_category()) : std::error_code(), "user",
                                                 "no such user \"" + user + "\""});
         c.uid = num; // a bare uid without a passwd entry is allowed
         c.gid = num;
@@ -43,7 +43,7 @@ base::Result<Credentials> resolve_credentials(const std::string &user, const std
         else if (parse_id(group, num))
             c.gid = num;
         else
-            return base::unexpected(base::Error{std::error_code(r ? r : ENOENT, std::generic_category()), "group",
+            return base::unexpected(base::Error{r ? std::error_code(r, std::generic_category()) : std::error_code(), "group",
                                                 "no such group \"" + group + "\""});
     }
     c.groups.push_back(c.gid);

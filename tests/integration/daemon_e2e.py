@@ -37,6 +37,14 @@ write_config(CONF, {"apps": {"later": app("x", binary="not/deployed/yet")}})
 r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
 check(r.returncode == 0 and "/apps/later/binary: warning:" in r.stderr and "1 warning" in r.stdout,
       "--check-config warns (exit 0) about a binary that is not there: " + r.stderr.strip())
+write_config(CONF, {"apps": {"who": app("x", user="no-such-user-here", group="no-such-group-here")}})
+r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
+check(r.returncode == 0 and '/apps/who/user: warning: no such user "no-such-user-here"' in r.stderr,
+      "--check-config warns about a user that does not exist here: " + r.stderr.strip())
+write_config(CONF, {"apps": {"grp": app("x", group="no-such-group-here")}})
+r = subprocess.run([WATCHD, "--check-config", CONF], capture_output=True, text=True, timeout=30)
+check(r.returncode == 0 and '/apps/grp/group: warning: no such group "no-such-group-here"' in r.stderr,
+      "--check-config warns about a group that does not exist here: " + r.stderr.strip())
 r = subprocess.run([WATCHD, "--bogus"], capture_output=True, text=True, timeout=30)
 check(r.returncode == 2 and "--bogus" in r.stderr, "an unknown option is refused by name")
 
@@ -148,4 +156,4 @@ check("keeper" in out and "started" in out, "watchd logs app events to stderr wi
 words, exited = out.find("]: last-words"), out.find("app talker: exited with status 3")
 check(0 <= words < exited, "an app's last output is logged before its exit")
 check("app talker: start limit hit" in out, "a crash loop ends in the start limit, logged")
-sys.exit(finish(out))
+sys.exit(finish(out, WORK))

@@ -1,6 +1,7 @@
 """Helpers for the end-to-end tests that run the real watchd binary by hand (no systemd)."""
 import json
 import os
+import shutil
 import socket
 import time
 
@@ -15,11 +16,14 @@ def check(cond, what):
     return cond
 
 
-def finish(log_text=""):
-    """Exit status of the test: 0 when every check passed (prints the log otherwise)."""
+def finish(log_text="", workdir=None):
+    """Exit status of the test: 0 when every check passed (prints the log otherwise). The work directory is
+    removed when everything passed, and kept for a look otherwise."""
     if FAILS and log_text:
         print("\n--- watchd log ---\n" + log_text)
-    print(f"{len(FAILS)} failed")
+    print(f"{len(FAILS)} failed" + (f" (work directory kept: {workdir})" if FAILS and workdir else ""))
+    if not FAILS and workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 1 if FAILS else 0
 
 

@@ -158,4 +158,4 @@ finally:
     stop(stuck)
     os.close(rd)
 
-sys.exit(finish("\n".join(read(l)[-3000:] for l in logs)))
+sys.exit(finish("\n".join(read(l)[-3000:] for l in logs), WORK))

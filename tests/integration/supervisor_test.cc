@@ -408,6 +408,22 @@ TEST_F(SupervisorTest, MissingWorkingDirectoryIsReportedByStep) {
     EXPECT_NE(status("nowd").last_error.find("No such file or directory"), std::string::npos) << status("nowd").last_error;
 }
 
+TEST_F(SupervisorTest, MissingUserAndWorkingDirectoryAreNamed) {
+    auto ghost = shell_app("ghost", "exec sleep 100");
+    ghost.user = "no-such-user-at-all";
+    ghost.restart.start_limit_burst = 1;
+    auto lost = shell_app("lost", "exec sleep 100");
+    lost.working_directory = (dir / "gone").string();
+    lost.restart.start_limit_burst = 1;
+    sup->apply(config({ghost, lost}));
+    ASSERT_TRUE(run_until([&] {
+        return status("ghost").state == UnitState::Failed && status("lost").state == UnitState::Failed;
+    }, 5 * kUsecPerSec));
+    EXPECT_EQ(status("ghost").last_error, "/apps/ghost/user: no such user \"no-such-user-at-all\"");
+    EXPECT_NE(status("lost").last_error.find("chdir: " + (dir / "gone").string()), std::string::npos)
+        << status("lost").last_error;
+}
+
 TEST_F(SupervisorTest, LogDirectoryGetsPatrolsDatedFiles) {
     auto a = shell_app("logger", "echo to-stdout; echo to-stderr >&2; exec sleep 100");
     a.log_directory = "logs";

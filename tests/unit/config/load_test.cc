@@ -152,6 +152,9 @@ TEST(Load, EachRuleNamesItsPointer) {
     expect_one(app_with(R"("pid-path": "../web.pid")"), "/apps/web/pid-path", "clean path");
     expect_one(app_with(R"("secret": ")" + std::string(129, 's') + "\""), "/apps/web/secret", "at most 128 bytes");
     expect_one(app_with(R"("execute-timeout": -1)"), "/apps/web/execute-timeout", "non-negative");
+    expect_one(app_with(R"("pid-wait": 0)"), "/apps/web/pid-wait", "more than 0");
+    expect_one(app_with(R"("log-rate-limit-interval": "0s")"), "/apps/web/log-rate-limit-interval", "more than 0");
+    expect_one(app_with(R"("log-rate-limit-burst": -1)"), "/apps/web/log-rate-limit-burst", "");
     expect_one(app_with(R"("args": ["ok", 5])"), "/apps/web/args/1", "expected a string, got a number");
     expect_one(app_with(R"("env": ["1BAD=x"])"), "/apps/web/env/0", "KEY=value");
     expect_one(app_with(R"("env-parent": "yes")"), "/apps/web/env-parent", "expected true or false, got a string");
@@ -308,6 +311,20 @@ TEST_F(DropIns, MissingFileIsAClearError) {
     ASSERT_EQ(r.diagnostics.size(), 1u);
     EXPECT_NE(r.diagnostics[0].to_string().find("nope.json: cannot read: No such file or directory"), std::string::npos)
         << r.diagnostics[0].to_string();
+}
+
+TEST(AppKeys, PidWaitAndOutputRateLimit) {
+    auto r = load_from_string(app_with(R"("pid-wait": "2.5s", "log-rate-limit-burst": 50, "log-rate-limit-interval": "5s")"),
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    EXPECT_EQ(r.config->apps[0].pid_wait, 2500 * base::kUsecPerMsec);
+    EXPECT_EQ(r.config->apps[0].log_rate_burst, 50u);
+    EXPECT_EQ(r.config->apps[0].log_rate_interval, 5 * base::kUsecPerSec);
+    auto d = load_from_string(app_with(""), "watchd.json");
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d.config->apps[0].pid_wait, 10 * base::kUsecPerSec);
+    EXPECT_EQ(d.config->apps[0].log_rate_burst, 10000u);
+    EXPECT_EQ(d.config->apps[0].log_rate_interval, 30 * base::kUsecPerSec);
 }
 
 } // namespace
