@@ -28,3 +28,17 @@ ok "journal: WATCHD_KIND=app WATCHD_ID=web WATCHD_EVENT=started WATCHD_PID=$pid 
 wait_for 10 jhas 1 SYSLOG_IDENTIFIER=web WATCHD_ID=web MESSAGE="hello from web" \
   || fail "the app's stdout is not in the journal with SYSLOG_IDENTIFIER=web WATCHD_ID=web: $(jmsgs SYSLOG_IDENTIFIER=web)"
 ok "app stdout in the journal: SYSLOG_IDENTIFIER=web WATCHD_ID=web MESSAGE=\"hello from web\""
+
+# Under the unit's LimitNOFILE=1024:524288 watchd raised its own soft limit; the app kept 1024. The instance lock
+# is in the RuntimeDirectory and names watchd's PID; a second watchd on the same config refuses to start.
+soft() { sed -n 's/^Max open files *\([0-9]*\) .*/\1/p' "/proc/$1/limits"; }
+main=$(prop MainPID)
+[ "$(soft "$main")" -gt 1024 ] || fail "watchd's soft fd limit is $(soft "$main"), not raised above 1024"
+[ "$(soft "$pid")" = 1024 ] || fail "web's soft fd limit is $(soft "$pid"), not 1024"
+ok "soft fd limits: watchd $(soft "$main"), web $(soft "$pid")"
+lock=$(ls /run/watchd/watchd-*.lock 2>/dev/null | head -n 1)
+[ -n "$lock" ] && [ "$(head -n 1 "$lock")" = "$main" ] || fail "no instance lock naming $main in /run/watchd: $(ls -l /run/watchd 2>&1)"
+second=$(/usr/sbin/watchd --config /etc/watchd/watchd.json --log-target stderr 2>&1) && fail "a second watchd started"
+echo "$second" | grep -q "another watchd (PID $main) already runs" || fail "the second watchd said: $second"
+[ "$(pgrep -fc '^sleep 1001$')" = 1 ] || fail "web runs $(pgrep -fc '^sleep 1001$') times"
+ok "instance lock $lock; a second watchd refused: $(echo "$second" | tail -n 1)"
