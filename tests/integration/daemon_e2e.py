@@ -8,21 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import NotifySocket, alive, check, clean_env, finish, read, wait_for, write_config  # noqa: E402
-import e2e_lib  # noqa: E402
+from e2e_lib import NotifySocket, Run, alive, check, finish, read, wait_for, write_config  # noqa: E402
 
-WATCHD = os.path.abspath(sys.argv[1])
-WORK = tempfile.mkdtemp(prefix="watchd-e2e-")
-CONF = os.path.join(WORK, "watchd.json")
-env = clean_env()
-
-
-def app(script, **extra):
-    return e2e_lib.app(WORK, script, **extra)
+RUN = Run(sys.argv, "watchd-e2e-")
+WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
 
 
 # --- --check-config: exit codes and messages naming the place

@@ -91,6 +91,21 @@ def clean_env():
     return env
 
 
+class Run:
+    """One test run: the watchd under test (argv[1]), a fresh work directory, its config path and a clean
+    environment; app() makes an app that runs in the work directory."""
+
+    def __init__(self, argv, prefix):
+        import tempfile
+        self.watchd = os.path.abspath(argv[1])
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.conf = os.path.join(self.work, "watchd.json")
+        self.env = clean_env()
+
+    def app(self, script, **extra):
+        return app(self.work, script, **extra)
+
+
 class NotifySocket:
     """A NOTIFY_SOCKET of the test's own: collects what watchd tells systemd (READY=1, STATUS=...)."""
 

@@ -11,23 +11,15 @@ import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import NotifySocket, alive, check, children_of, clean_env, finish, read, wait_for, write_config  # noqa: E402
-import e2e_lib  # noqa: E402
+from e2e_lib import NotifySocket, Run, alive, check, children_of, finish, read, wait_for, write_config  # noqa: E402
 
-WATCHD = os.path.abspath(sys.argv[1])
-WORK = tempfile.mkdtemp(prefix="watchd-hardening-")
-CONF = os.path.join(WORK, "watchd.json")
-env = clean_env()
+RUN = Run(sys.argv, "watchd-hardening-")
+WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
 logs = []
-
-
-def app(script, **extra):
-    return e2e_lib.app(WORK, script, **extra)
 
 
 def start(conf=CONF, prefix=(), extra_env=None, name="watchd"):
