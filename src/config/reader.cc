@@ -7,6 +7,8 @@
 #include <cmath>
 #include <vector>
 
+#include "config/syntax.h"
+
 namespace watchd::config {
 
 std::string child_pointer(const std::string &parent, std::string_view key) {
@@ -224,8 +226,22 @@ const json::object *Obj::object(std::string_view key) {
 void Obj::reject_unknown() {
     std::string valid;
     for (const auto &k : known_) valid += (valid.empty() ? "" : ", ") + k;
-    for (const auto &kv : o_)
-        if (!known_.count(std::string_view(kv.key()))) ctx_.error(at(kv.key()), "unknown key (valid here: " + valid + ")");
+    for (const auto &kv : o_) {
+        if (known_.count(std::string_view(kv.key()))) continue;
+        // A misspelt key gets a suggestion: the known key within 2 edits (and under half the word), if one is.
+        const std::string_view key = kv.key();
+        std::string best;
+        std::size_t best_distance = 3;
+        for (const auto &k : known_) {
+            if (key.size() > 64 || key.size() + 2 < k.size() || k.size() + 2 < key.size()) continue; // too far anyway
+            if (const std::size_t d = edit_distance(key, k); d < best_distance && 2 * d < std::max(k.size(), key.size())) {
+                best = k;
+                best_distance = d;
+            }
+        }
+        ctx_.error(at(key), best.empty() ? "unknown key (valid here: " + valid + ")"
+                                         : "unknown key: did you mean \"" + best + "\"? (valid here: " + valid + ")");
+    }
 }
 
 void for_each_keyed(Obj &root, std::string_view section, std::string_view noun,

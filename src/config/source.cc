@@ -2,6 +2,7 @@
 #include "config/source.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "config/syntax.h"
 
 namespace watchd::config {
 
@@ -221,7 +223,8 @@ std::optional<json::value> parse_text(std::string_view text, const std::string &
         for (size_t i = 0; i < std::min(used, text.size()); ++i) {
             if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
         }
-        ctx.add({file, "", where({line, col}) + ": " + ec.message()});
+        ctx.add({file, "", where({line, col}) + ": " +
+                               explain_syntax_error(text, used, ec == json::error::incomplete || used >= text.size())});
         return std::nullopt;
     }
     bool duplicates = false;

@@ -38,8 +38,12 @@ void Engine::execute(Unit &u, const mdl::Action &a) {
 void Engine::announce(const Unit &u, mdl::Announcement what, int priority, std::string_view message) {
     const auto &c = u.core();
     const std::string &inst = c.instance_id.empty() && !c.history.empty() ? c.history.back().instance_id : c.instance_id;
+    // The display name helps where an instance starts; elsewhere the id says enough.
+    const std::string name = what == mdl::Announcement::Started
+                                 ? std::visit([](const auto &ku) { return ku.spec.name; }, u.k)
+                                 : std::string();
     sys::log::unit(priority, {mdl::to_string(u.ref.kind), u.ref.id, mdl::to_string(what), mdl::message_id(what), inst,
-                              c.instance_pid},
+                              c.instance_pid, name},
                    message);
 }
 

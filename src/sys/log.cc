@@ -3,10 +3,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <poll.h>
 #include <string>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -20,7 +23,8 @@ struct State {
     bool initialized = false;
     bool journal = false; // entries go to the journal socket
     bool mirror = false;  // and watchd's lines to stderr too (a terminal watching a journal-logging watchd)
-    bool tty = false;     // stderr is a terminal: plain lines, no "<N>" prefix
+    bool tty = false;     // stderr is a terminal
+    Style style = Style::Plain; // how stderr lines look (never Auto once initialized)
     int max = LOG_INFO;
     std::string filter;
     std::optional<Sink> jrn, err; // err always exists once initialized: the journal's absence is told there
@@ -33,11 +37,50 @@ bool wanted(int priority, std::string_view message) {
     return g.filter.empty() || message.find(g.filter) != std::string_view::npos;
 }
 
-// One stderr line. "<N>" lets a stderr captured by journald keep its priority; a terminal gets plain lines.
+// The local time now: "2026-11-23 21:40:01.123" (with_date) or "21:40:01.123".
+std::string timestamp(bool with_date) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm {};
+    localtime_r(&ts.tv_sec, &tm);
+    char buf[48];
+    const size_t n = strftime(buf, sizeof buf, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%03ld", ts.tv_nsec / 1000000);
+    return buf;
+}
+
+// Is fd 2 journald's stream? systemd sets $JOURNAL_STREAM to its "device:inode".
+bool stderr_is_journal_stream() {
+    const char *js = std::getenv("JOURNAL_STREAM");
+    struct stat st {};
+    if (!js || ::fstat(STDERR_FILENO, &st) < 0) return false;
+    return js == std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+// One stderr line, in the style chosen at init.
 Entry line(int priority, std::string_view prefix, std::string_view message) {
     Entry e;
-    if (!g.tty) e.data = "<" + std::to_string(priority) + ">";
-    e.data.append(prefix).append(message).push_back('\n');
+    switch (g.style) {
+    case Style::Journal:
+    case Style::Auto:
+        e.data = "<" + std::to_string(priority) + ">";
+        e.data.append(prefix).append(message).push_back('\n');
+        return e;
+    case Style::Plain:
+        e.data = timestamp(true) + (priority <= LOG_ERR ? " error: " : priority == LOG_WARNING ? " warning: " : " ");
+        e.data.append(prefix).append(message).push_back('\n');
+        return e;
+    case Style::Terminal: {
+        const char *colour = priority <= LOG_ERR       ? "\033[1;31m"
+                             : priority == LOG_WARNING ? "\033[33m"
+                             : priority == LOG_NOTICE  ? "\033[1m"
+                             : priority >= LOG_DEBUG   ? "\033[2m"
+                                                       : "";
+        e.data = "\033[2m" + timestamp(false) + "\033[0m " + colour;
+        e.data.append(prefix).append(message).append(*colour ? "\033[0m" : "").push_back('\n');
+        return e;
+    }
+    }
     return e;
 }
 
@@ -97,13 +140,17 @@ template <class JournalEntry, class StderrLine> void emit(JournalEntry journal_e
 }
 } // namespace
 
-void init(Target target, int max_priority, std::string filter, std::string journal_socket) {
+void init(Target target, int max_priority, std::string filter, std::string journal_socket, Style style) {
     g.initialized = true;
     g.max = max_priority;
     g.filter = std::move(filter);
     g.jrn.reset();
     g.err.reset();
     g.tty = isatty(STDERR_FILENO);
+    g.style = style != Style::Auto   ? style
+              : stderr_is_journal_stream() ? Style::Journal
+              : g.tty                      ? Style::Terminal
+                                           : Style::Plain;
     g.err.emplace(stderr_sink(stderr_notice));
     g.journal = false;
     std::string missing;
@@ -126,7 +173,8 @@ void init(Target target, int max_priority, std::string filter, std::string journ
 
 void unit(int priority, const UnitFields &f, std::string_view message) {
     // The filter sees the whole line, as gossm's -logfilter does: "app web: started, pid 42".
-    const std::string prefix = std::string(f.kind) + " " + std::string(f.id) + ": ";
+    const std::string prefix = std::string(f.kind) + " " + std::string(f.id) +
+                               (f.name.empty() || f.name == f.id ? "" : " (" + std::string(f.name) + ")") + ": ";
     if (!wanted(priority, prefix + std::string(message))) return;
     emit(
         [&] {

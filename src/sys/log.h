@@ -1,5 +1,6 @@
-// Logging: structured journal entries (journald's native protocol, sent by watchd itself) or "<N>"-prefixed
-// stderr lines when there is no journal. No call ever waits for the destination: watchd supervises apps, and a
+// Logging: structured journal entries (journald's native protocol, sent by watchd itself) or stderr lines when
+// there is no journal: "<N>"-prefixed when stderr is journald's stream, timestamped (and coloured on a terminal)
+// otherwise. No call ever waits for the destination: watchd supervises apps, and a
 // full stderr pipe or a stuck journald must not delay a restart.
 //
 // What does not fit the destination now waits in a bounded queue per destination (1,000 entries, 1 MiB), and
@@ -27,6 +28,15 @@ namespace watchd::sys::log {
 
 enum class Target { Auto, Journal, Stderr };
 
+// How stderr lines look. Auto: Journal when stderr is journald's stream ($JOURNAL_STREAM names fd 2), Terminal on
+// a terminal, Plain otherwise.
+enum class Style {
+    Auto,
+    Journal,  // "<6>app web: started": journald reads the priority from the prefix and adds the time itself
+    Plain,    // "2026-11-23 21:40:01.123 app web: started" ("warning:"/"error:" after the time when it is one)
+    Terminal, // "21:40:01.123 app web: started", errors red, warnings yellow, notices bold, debug dim
+};
+
 inline constexpr const char *kJournalSocket = "/run/systemd/journal/socket";
 
 // Chooses the target, the highest priority shown (LOG_DEBUG = all) and gossm's text filter (only watchd's own
@@ -35,7 +45,9 @@ inline constexpr const char *kJournalSocket = "/run/systemd/journal/socket";
 // go to both. Journal: the journal; when its socket is not there or refuses the connection, stderr, which is
 // told so once. journal_socket: where journald listens (tests point it at their own socket).
 // Calling init again replaces the destinations; what they still had queued is discarded.
-void init(Target target, int max_priority, std::string filter, std::string journal_socket = kJournalSocket);
+// style: how stderr lines look (Auto: detected, see Style).
+void init(Target target, int max_priority, std::string filter, std::string journal_socket = kJournalSocket,
+          Style style = Style::Auto);
 
 // Journal fields of a unit event: WATCHD_KIND, WATCHD_ID, WATCHD_EVENT, MESSAGE_ID, WATCHD_INSTANCE.
 struct UnitFields {
@@ -45,6 +57,7 @@ struct UnitFields {
     std::string_view message_id; // 32 hex digits, stable per event type
     std::string_view instance;   // instance id, may be empty
     pid_t pid = 0;               // WATCHD_PID when non-zero
+    std::string_view name;       // the unit's display name, shown on stderr beside the id when it differs
 };
 
 // A message about one unit.

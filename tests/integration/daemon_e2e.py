@@ -98,7 +98,7 @@ write_config(CONF, {"apps": {"alpha": app("exec sleep 100"), "beta": app("exec s
 fl = subprocess.run(["timeout", "-s", "TERM", "1", WATCHD, "--config", CONF, "--log-target", "stderr",
                      "--log-filter", "beta"], capture_output=True, text=True, env=env, timeout=30)
 lines = [l for l in fl.stderr.splitlines() if l.strip()]
-check(fl.returncode == 124 and lines and all("beta" in l for l in lines) and any("app beta: started" in l for l in lines),
+check(fl.returncode == 124 and lines and all("beta" in l for l in lines) and any("app beta (test app): started" in l for l in lines),
       "--log-filter beta keeps only lines about beta: " + " | ".join(lines))
 
 # --http/--udp: what apps are told to ping follows the override

@@ -163,7 +163,7 @@ TEST(Load, EachRuleNamesItsPointer) {
     expect_one(app_with(R"("restart": {"backoff-initial": "1m", "backoff-max": "1s"})"),
                "/apps/web/restart/backoff-initial", "must not be more than backoff-max");
     expect_one(app_with(R"("restart": {"burst": 1})"), "/apps/web/restart/burst", "unknown key");
-    expect_one(app_with(R"("nmae": "x")"), "/apps/web/nmae", "unknown key (valid here:");
+    expect_one(app_with(R"("nmae": "x")"), "/apps/web/nmae", "unknown key: did you mean \"name\"? (valid here:");
     expect_one(R"({"apps": {"web": {"keepalive": 1, "working-directory": "/srv", "binary": "w"}}})", "/apps/web/name",
                "required");
     expect_one(R"({"apps": {"web": {"keepalive": 1, "name": ")" + std::string(256, 'n') +

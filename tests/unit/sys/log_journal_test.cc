@@ -160,9 +160,9 @@ protected:
 
 TEST_F(LogJournal, UnitEntryHasExactlyTodaysFields) {
     log::init(log::Target::Journal, LOG_DEBUG, "", journal_.path());
-    log::unit(LOG_NOTICE, {"app", "web", "started", "39f53479d3a045ac8e11786248231fbf", "inst-7", 4242},
+    log::unit(LOG_NOTICE, {"app", "web", "started", "39f53479d3a045ac8e11786248231fbf", "inst-7", 4242, {}},
               "started, pid 4242");
-    log::unit(LOG_ERR, {"check", "db", "error", "", "", 0}, "no answer");
+    log::unit(LOG_ERR, {"check", "db", "error", "", "", 0, {}}, "no answer");
     auto got = journal_.recv_all();
     ASSERT_EQ(got.size(), 2u);
     EXPECT_EQ(sorted(got[0]), sorted({{"MESSAGE", "web: started, pid 4242"},
@@ -301,7 +301,7 @@ TEST_F(LogJournal, ReconnectsToAReplacedSocket) {
 // Issue 13 item 6: --log-target journal without a journal printed nothing at all, even a fatal error.
 TEST_F(LogJournal, JournalTargetWithoutSocketFallsBackToStderr) {
     const std::string missing = journal_.path() + ".absent";
-    log::init(log::Target::Journal, LOG_INFO, "", missing);
+    log::init(log::Target::Journal, LOG_INFO, "", missing, log::Style::Journal);
     log::daemon(LOG_ERR, "watchd.json: /apps/web/binary: required");
     log::daemon(LOG_INFO, "second line");
     EXPECT_EQ(err_.read(), "<4>watchd: no journal (" + missing + ": No such file or directory), logging to stderr\n"
@@ -322,7 +322,7 @@ TEST_F(LogJournal, JournalTargetWithDeadSocketFallsBackToStderr) {
         ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa), 0);
         ::close(fd);
     }
-    log::init(log::Target::Journal, LOG_INFO, "", path);
+    log::init(log::Target::Journal, LOG_INFO, "", path, log::Style::Journal);
     log::daemon(LOG_CRIT, "fatal");
     EXPECT_EQ(err_.read(), "<4>watchd: no journal (" + path + ": Connection refused), logging to stderr\n"
                            "<2>watchd: fatal\n");
@@ -331,7 +331,7 @@ TEST_F(LogJournal, JournalTargetWithDeadSocketFallsBackToStderr) {
 
 // Auto without a journal is the ordinary run by hand: stderr, without a word about the journal.
 TEST_F(LogJournal, AutoWithoutSocketUsesStderrQuietly) {
-    log::init(log::Target::Auto, LOG_INFO, "", journal_.path() + ".absent");
+    log::init(log::Target::Auto, LOG_INFO, "", journal_.path() + ".absent", log::Style::Journal);
     log::daemon(LOG_INFO, "hello");
     EXPECT_EQ(err_.read(), "<6>watchd: hello\n");
 }

@@ -33,7 +33,7 @@ public:
         log::set_backlog_handler({});
         ::dup2(saved_, STDERR_FILENO);
         ::close(saved_);
-        log::init(log::Target::Stderr, LOG_INFO, "");
+        log::init(log::Target::Stderr, LOG_INFO, "", log::kJournalSocket, log::Style::Journal);
     }
 
 private:
@@ -82,7 +82,7 @@ protected:
         const int flags_before = ::fcntl(write_fd, F_GETFL);
         ASSERT_FALSE(flags_before & O_NONBLOCK);
         StderrTo redirect(write_fd);
-        log::init(log::Target::Stderr, LOG_INFO, "");
+        log::init(log::Target::Stderr, LOG_INFO, "", log::kJournalSocket, log::Style::Journal);
         int backlog_started = 0;
         log::set_backlog_handler([&] { ++backlog_started; });
 
@@ -164,7 +164,7 @@ TEST_F(LogStderr, PartialWritesNeverInterleaveLines) {
     ASSERT_EQ(::fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
     {
         StderrTo redirect(p[1]);
-        log::init(log::Target::Stderr, LOG_INFO, "");
+        log::init(log::Target::Stderr, LOG_INFO, "", log::kJournalSocket, log::Style::Journal);
         std::string expected;
         for (int i = 0; i < 60; ++i) { // 30 long and 30 short lines, ~300 KiB: queued whole, nothing dropped
             std::string text = i % 2 ? "short " + std::to_string(i) : std::string(10000, char('a' + i % 26));
@@ -186,7 +186,7 @@ TEST_F(LogStderr, RegularFileGetsEveryLine) {
     ASSERT_GE(fd, 0);
     {
         StderrTo redirect(fd);
-        log::init(log::Target::Stderr, LOG_INFO, "");
+        log::init(log::Target::Stderr, LOG_INFO, "", log::kJournalSocket, log::Style::Journal);
         for (int i = 0; i < kCalls; ++i) log::daemon(LOG_INFO, flood_line(i));
         EXPECT_EQ(log::backlog_fd(), -1);
         EXPECT_EQ(log::dropped_total(), 0u);
@@ -207,11 +207,11 @@ TEST_F(LogStderr, LevelAndFilter) {
     ASSERT_EQ(::fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
     {
         StderrTo redirect(p[1]);
-        log::init(log::Target::Stderr, LOG_NOTICE, "web");
+        log::init(log::Target::Stderr, LOG_NOTICE, "web", log::kJournalSocket, log::Style::Journal);
         log::daemon(LOG_INFO, "web: too verbose");
         log::daemon(LOG_ERR, "db: filtered out");
         log::daemon(LOG_ERR, "web: shown");
-        log::unit(LOG_NOTICE, {"app", "web", "started", "", "", 0}, "started");
+        log::unit(LOG_NOTICE, {"app", "web", "started", "", "", 0, {}}, "started");
         log::app_line("db", 42, "", LOG_INFO, "app output");
         EXPECT_EQ(drain(p[0]), "<3>watchd: web: shown\n<5>app web: started\n<6>db[42]: app output\n");
     }
