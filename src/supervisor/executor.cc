@@ -11,6 +11,7 @@
 #include "supervisor/engine.h"
 #include "sys/fd_limit.h"
 #include "sys/log.h"
+#include "sys/proc_info.h"
 #include "sys/process.h"
 #include "sys/users.h"
 

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <grp.h>
@@ -334,110 +333,6 @@ base::Result<ExitInfo> reap(int pidfd) {
     else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
         info.signal = si.si_status;
     return info;
-}
-
-base::Result<pid_t> read_pid_file(const std::string &path) {
-    base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) return base::unexpected(base::errno_error(errno, path, "cannot open PID file"));
-    char buf[64];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) return base::unexpected(base::errno_error(errno, path, "cannot read PID file"));
-    if (n == sizeof buf) return base::unexpected(base::Error{{}, path, "PID file is too long to hold a PID"});
-    std::string_view s(buf, static_cast<size_t>(n));
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    if (s.empty()) return base::unexpected(base::Error{{}, path, "PID file is empty"});
-    long long v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9' || v > 4194304)
-            return base::unexpected(base::Error{{}, path, "PID file does not hold a PID: \"" + std::string(s) + "\""});
-        v = v * 10 + (c - '0');
-    }
-    if (v <= 1 || v > 4194304)
-        return base::unexpected(base::Error{{}, path, "PID file holds an impossible PID " + std::to_string(v)});
-    if (v == getpid()) return base::unexpected(base::Error{{}, path, "PID file names watchd itself"});
-    return static_cast<pid_t>(v);
-}
-
-base::Result<void> verify_pid_binary(pid_t pid, const std::string &binary) {
-    const std::string proc = "/proc/" + std::to_string(pid);
-    char exe[4096];
-    ssize_t n = readlink((proc + "/exe").c_str(), exe, sizeof exe - 1);
-    if (n > 0) {
-        std::string e(exe, static_cast<size_t>(n));
-        if (e == binary || e == binary + " (deleted)") return {};
-    }
-    std::ifstream cmd(proc + "/cmdline", std::ios::binary);
-    std::string argv0;
-    std::getline(cmd, argv0, '\0');
-    if (!argv0.empty() && (argv0 == binary || binary.ends_with("/" + argv0))) return {};
-    std::string seen = n > 0 ? std::string(exe, static_cast<size_t>(n)) : argv0;
-    return base::unexpected(base::Error{{}, "pid-verify",
-                                        "PID " + std::to_string(pid) + " runs " + (seen.empty() ? "?" : seen) +
-                                            ", not " + binary});
-}
-
-base::Result<double> process_start_time(pid_t pid) {
-    std::ifstream statf("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(statf, line))
-        return base::unexpected(base::Error{{}, "/proc/" + std::to_string(pid), "PID " + std::to_string(pid) + " is not running"});
-    // Field 22 (starttime) counts after the ")" that closes the command name, which may contain spaces.
-    auto close = line.rfind(')');
-    std::istringstream rest(close == std::string::npos ? std::string() : line.substr(close + 2));
-    std::string field;
-    unsigned long long start_ticks = 0;
-    for (int i = 3; i <= 22 && rest >> field; ++i)
-        if (i == 22) start_ticks = std::stoull(field);
-    std::ifstream procstat("/proc/stat");
-    unsigned long long btime = 0;
-    for (std::string l; std::getline(procstat, l);)
-        if (l.rfind("btime ", 0) == 0) btime = std::stoull(l.substr(6));
-    if (!btime || !start_ticks) return 0.0; // unknown
-    return double(btime) + double(start_ticks) / double(sysconf(_SC_CLK_TCK));
-}
-
-base::Result<void> check_pid_file_age(const std::string &path, pid_t pid) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) < 0) return base::unexpected(base::errno_error(errno, path, "cannot stat PID file"));
-    auto started = process_start_time(pid);
-    if (!started) return base::unexpected(base::Error{{}, path, started.error().what});
-    if (*started > 0 && *started > double(st.st_mtim.tv_sec) + 2.0)
-        return base::unexpected(base::Error{{}, path, "PID " + std::to_string(pid) +
-                                                          " started after the PID file was written: a reused PID, not the app"});
-    return {};
-}
-
-base::Result<uid_t> process_uid(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("Uid:", 0) == 0) return static_cast<uid_t>(std::stoul(line.substr(4)));
-    return base::unexpected(base::Error{{}, "/proc/" + std::to_string(pid), "PID " + std::to_string(pid) + " is not running"});
-}
-
-std::vector<pid_t> kill_session(pid_t id, int sig) {
-    std::vector<pid_t> n;
-    if (id <= 1) return n;
-    DIR *d = ::opendir("/proc");
-    if (!d) return n;
-    while (dirent *e = ::readdir(d)) {
-        char *end = nullptr;
-        const long pid = std::strtol(e->d_name, &end, 10);
-        if (*end || pid <= 1 || pid == getpid()) continue;
-        std::ifstream statf(std::string("/proc/") + e->d_name + "/stat");
-        std::string line;
-        if (!std::getline(statf, line)) continue;
-        // after "comm)": state ppid pgrp session
-        const auto close = line.rfind(')');
-        if (close == std::string::npos) continue;
-        std::istringstream rest(line.substr(close + 1));
-        std::string state;
-        long ppid = 0, pgrp = 0, session = 0;
-        if (!(rest >> state >> ppid >> pgrp >> session) || state == "Z") continue;
-        if ((session == id || pgrp == id) && ::kill(static_cast<pid_t>(pid), sig) == 0) n.push_back(static_cast<pid_t>(pid));
-    }
-    ::closedir(d);
-    return n;
 }
 
 base::Result<void> check_executable(const std::string &path) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "sys/proc_info.h"
 #include "sys/process.h"
 
 namespace watchd::sys {

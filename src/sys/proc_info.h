@@ -1,0 +1,32 @@
+// What /proc says about processes watchd did not start: PID files and the processes they name (start time,
+// owner, binary), and the processes a launcher left in its session.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "base/result.h"
+
+namespace watchd::sys {
+
+// Reads a PID file: a decimal PID, optional surrounding white space, nothing else. Errors say what was wrong.
+base::Result<pid_t> read_pid_file(const std::string &path);
+// True when /proc/<pid>/exe is `binary`, or argv[0] of the process names it (patrol's pid-verify).
+base::Result<void> verify_pid_binary(pid_t pid, const std::string &binary);
+
+// When `pid` started, in seconds since the epoch, as the kernel tells it (/proc/stat btime plus field 22 of
+// /proc/<pid>/stat in clock ticks); 0 when the kernel does not tell. An error when the process does not run.
+base::Result<double> process_start_time(pid_t pid);
+
+// A PID file naming a process that started after the file was written names a reused PID, not the app.
+base::Result<void> check_pid_file_age(const std::string &path, pid_t pid);
+
+// The real uid a process runs as (/proc/<pid>/status); an error when it does not run.
+base::Result<uid_t> process_uid(pid_t pid);
+
+// Sends sig to every process whose session or process group is `id` (what a launcher that leads its own session
+// left behind, unless it left the session); returns the PIDs signalled. Never signals pid 1 or watchd.
+std::vector<pid_t> kill_session(pid_t id, int sig);
+
+} // namespace watchd::sys
