@@ -98,9 +98,12 @@ std::string explain_syntax_error(std::string_view text, std::size_t offset, bool
             advance(1);
             continue;
         }
-        // a number or a literal: a run of the characters they are made of
+        // a number or a literal: a run of the characters they are made of; any other byte is passed over as one
+        // (the parser stopped at or after it, so it cannot be what the message is about)
+        const std::size_t token = i;
         while (i < stop && (std::isalnum(static_cast<unsigned char>(text[i])) || std::string_view("+-.").find(text[i]) != std::string_view::npos))
             advance(1);
+        if (i == token) advance(1);
         after_value();
     }
     if (!open_string.empty()) return "the file ends inside " + open_string;

@@ -38,6 +38,13 @@ TEST(SyntaxErrors, AFileThatEndsEarlyNamesWhatIsStillOpen) {
         << error_of("{ /* never closed");
 }
 
+TEST(SyntaxErrors, AByteNoJsonTokenStartsWithIsStillPassed) {
+    // The fuzzer's hang: a character that starts no token ('@', a stray high byte) before the error offset.
+    const std::string text = "[1, @, \xff, 2 x";
+    const std::string msg = explain_syntax_error(text, text.size() - 1, false);
+    EXPECT_EQ(msg, "expected ',' or ']', got 'x'");
+}
+
 TEST(UnknownKeys, AMisspeltKeyGetsASuggestion) {
     const std::string app = R"({"apps": {"web": {"keepalive": 1, "name": "W", "working-directory": "/s", "binary": "w", )";
     EXPECT_NE(error_of(app + R"("restrat": {}}}})").find("/apps/web/restrat: unknown key: did you mean \"restart\"?"),
