@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "api/dbus/bus_service.h"
+#include "api/http/server.h"
+#include "api/udp/listener.h"
 #include "config/load.h"
 #include "daemon/options.h"
 #include "event/loop.h"
@@ -74,6 +77,10 @@ int check_config(const std::string &path) {
 class Daemon final : private supervisor::UnitObserver {
 public:
     explicit Daemon(daemon::Options o) : opts_(std::move(o)) {}
+    // An early return of run() may leave the bus service registered: it must not be told of changes once gone.
+    ~Daemon() {
+        if (supervisor_ && bus_) supervisor_->remove_observer(*bus_);
+    }
 
     int run() {
         // Each app costs watchd a few fds: raise the soft limit; apps get back the one watchd was started with.
@@ -114,10 +121,29 @@ public:
         sys::log::set_backlog_handler([this] { watch_log_backlog(); });
         watch_log_backlog();
 
+        // org.watchd1 on the system bus; without one (watchd run by hand) it says so once and keeps trying.
+        auto bus = api::dbus::BusService::create(*loop_, *supervisor_, *supervisor_, dbus_hooks());
+        if (!bus) return fatal(bus.error());
+        bus_ = std::move(*bus);
+        supervisor_->add_observer(*bus_);
+
+        // patrol's UDP API on udp.listen, bound before the apps start so that their first pings are heard; an
+        // address that cannot be bound is logged, and watchd runs on.
+        auto udp = api::udp::UdpListener::create(*loop_, *supervisor_, {cfg->udp_listen, cfg->json_timestamp},
+                                                 [](int priority, std::string_view m) { sys::log::daemon(priority, m); });
+        if (!udp) return fatal(udp.error());
+        udp_ = std::move(*udp);
+
+        config_ = *cfg;
         supervisor_->apply(*cfg);
+        // patrol's HTTP API on http.listen; an address that cannot be bound is logged, and watchd runs on.
+        auto http_log = [](int priority, const std::string &m) { sys::log::daemon(priority, m); };
+        http_ = std::make_unique<api::http::Server>(*loop_, *supervisor_, *supervisor_, http_log);
+        http_->configure({cfg->http_listen, cfg->json_timestamp});
         sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " + describe(*cfg));
         sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());
         int r = loop_->run();
+        supervisor_->remove_observer(*bus_);
         supervisor_->remove_observer(*this);
         sys::log::daemon(LOG_INFO, "watchd stopped");
         return r;
@@ -171,13 +197,18 @@ private:
         supervisor_->shutdown([this] { loop_->exit(0); });
     }
 
-    void reload() {
-        if (stopping_) return;
+    // SIGHUP and org.watchd1.Manager.Reload(); false when the new configuration is rejected.
+    bool reload() {
+        if (stopping_) return false;
         sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
                    static_cast<unsigned long long>(base::now_monotonic()), opts_.config.c_str());
         sys::log::daemon(LOG_INFO, "reloading " + opts_.config);
-        if (auto cfg = load_config(opts_, true)) {
+        const auto cfg = load_config(opts_, true);
+        if (cfg) {
+            config_ = *cfg;
             supervisor_->apply(*cfg);
+            if (http_) http_->configure({cfg->http_listen, cfg->json_timestamp}); // rebinds a changed http.listen
+            if (udp_) udp_->apply({cfg->udp_listen, cfg->json_timestamp});         // and udp.listen
             sys::log::daemon(LOG_INFO, "reloaded " + opts_.config + ": " + describe(*cfg));
         } else {
             sys::log::daemon(LOG_ERR, "reload of " + opts_.config +
@@ -185,14 +216,35 @@ private:
         }
         last_status_.clear();
         sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());
+        return cfg.has_value();
+    }
+
+    // What the bus service needs from the daemon: reload, the log, and what unit views do not carry (an app's
+    // log directory).
+    api::dbus::Hooks dbus_hooks() {
+        api::dbus::Hooks h;
+        h.reload = [this] { return reload(); };
+        h.log = [](int priority, std::string_view message) { sys::log::daemon(priority, message); };
+        h.extras = [this](const model::UnitRef &ref) {
+            api::dbus::UnitExtras x;
+            if (ref.kind == model::UnitKind::App)
+                if (const model::AppSpec *a = config_.find_app(ref.id); a && !a->log_directory.empty())
+                    x.log_directory = a->working_directory + "/" + a->log_directory;
+            return x;
+        };
+        return h;
     }
 
     daemon::Options opts_;
     base::UniqueFd lock_; // the instance lock, held while watchd runs
     std::unique_ptr<event::Loop> loop_;
     std::unique_ptr<supervisor::Supervisor> supervisor_; // after loop_: its sources die first
+    std::unique_ptr<api::http::Server> http_;            // after supervisor_: stops serving before it goes
+    std::unique_ptr<api::udp::UdpListener> udp_;         // after supervisor_: likewise
     std::vector<std::unique_ptr<event::SignalSource>> signals_;
     std::map<int, std::unique_ptr<event::IoSource>> log_drains_; // fd writable: flush the log backlog
+    model::Config config_;                             // the running configuration (for the bus service's extras)
+    std::unique_ptr<api::dbus::BusService> bus_;       // after supervisor_: destroyed (and unobserved) first
     std::string last_status_;
     bool stopping_ = false;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ struct Command {
     enum class Via { Any, Http, Udp } via = Via::Any; // the endpoint a ping came through (an http app pings HTTP)
     std::uint64_t cas = 0;               // 0: none; otherwise nothing but the ping applies unless it matches
     std::string secret;                  // empty: none given
+    // Instead of `secret` (a signed UDP ping proves it knows the secret without sending it): when set, called with
+    // the unit's secret if it has one; true authenticates the command as the right secret would, false is
+    // SecretInvalid. Not called for a unit without a secret (nothing to prove). The secret never leaves the core.
+    std::function<bool(std::string_view secret)> authenticate;
     bool history = false;                // include the history in the returned view
 };
 

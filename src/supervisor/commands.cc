@@ -90,13 +90,16 @@ CommandResult Engine::submit(const UnitRef &ref, const Command &cmd) {
     Unit *u = find(ref);
     if (!u) return fail(CommandError::UnknownUnit);
     const std::string &secret = secret_of(*u);
-    if (!secret.empty() && cmd.secret.empty()) {
+    if (!secret.empty() && cmd.authenticate) {
+        if (!cmd.authenticate(secret)) return fail(CommandError::SecretInvalid);
+    } else if (!secret.empty() && cmd.secret.empty()) {
         // patrol: no secret given is no error, but nothing changes and the answer says so.
         r.before = make_view(*u, cmd.history);
         r.cas_invalid = true;
         return r;
+    } else if (!secret.empty() && !same_secret(secret, cmd.secret)) {
+        return fail(CommandError::SecretInvalid);
     }
-    if (!secret.empty() && !same_secret(secret, cmd.secret)) return fail(CommandError::SecretInvalid);
     const AppUnit *app = u->app();
     const bool pingable =
         app && (app->spec.keepalive == model::KeepAlive::Http || app->spec.keepalive == model::KeepAlive::Udp);

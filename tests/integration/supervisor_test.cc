@@ -675,6 +675,44 @@ TEST_F(SupervisorTest, CommandsFollowPatrolsCasSecretAndSnapshotRules) {
     EXPECT_TRUE(submit([](Command &) {}).before->history.empty());
 }
 
+// Command::authenticate (signed UDP pings): called with the unit's secret instead of comparing `secret`; true
+// authenticates the command (the ping applies), false is SecretInvalid; a unit without a secret never calls it.
+TEST_F(SupervisorTest, AuthenticateHookStandsInForTheSecret) {
+    model::Config c = config({shell_app("locked", "exec sleep 100"), shell_app("open", "exec sleep 100")});
+    for (auto &a : c.apps) a.keepalive = model::KeepAlive::Udp;
+    c.apps[0].secret = "s3cret"; // "locked" (sorted first)
+    sup->apply(c);
+    ASSERT_TRUE(run_until([&] { return status("locked").launcher_pid && status("open").launcher_pid; },
+                          5 * kUsecPerSec));
+    std::vector<std::string> seen; // the secrets the hook was called with
+    auto signed_ping = [&](const std::string &id, bool verdict) {
+        Command cmd;
+        cmd.ping = true;
+        cmd.pid = status(id).launcher_pid;
+        cmd.authenticate = [&seen, verdict](std::string_view s) {
+            seen.emplace_back(s);
+            return verdict;
+        };
+        return sup->submit({UnitKind::App, id}, cmd);
+    };
+    // refused: an error, nothing applied
+    EXPECT_EQ(signed_ping("locked", false).error, CommandError::SecretInvalid);
+    EXPECT_EQ(seen, std::vector<std::string>{"s3cret"});
+    EXPECT_EQ(status("locked").state, UnitState::Starting);
+    // accepted: as with the right secret (no cas-invalid), the ping applies
+    auto r = signed_ping("locked", true);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.cas_invalid);
+    EXPECT_EQ(status("locked").state, UnitState::Running);
+    EXPECT_EQ(status("locked").pid, status("locked").launcher_pid);
+    // no secret on the unit: the hook is not consulted, even one that would refuse
+    seen.clear();
+    r = signed_ping("open", false);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(seen.empty());
+    EXPECT_EQ(status("open").state, UnitState::Running);
+}
+
 TEST_F(SupervisorTest, PidAndPingRefusedForPatrolApps) {
     sup->apply(config({shell_app("plain", "exec sleep 100")}));
     Command c;

@@ -2,7 +2,9 @@
 """Self-check of check_layering.py on its fixture trees.
 
 The event-names fixture must yield exactly the two code uses in src/supervisor/supervisor.cc; its comments,
-string, raw-string and char literals, and everything in src/event/, must not be reported.
+string, raw-string and char literals, and everything in src/event/, must not be reported. The wiring fixture
+must yield exactly watchctl's sd-event include (sd-bus is allowed in tools/) and the supervisor's include of api/
+(only the daemon may include it).
 Exit 0 when all checks hold; otherwise an AssertionError says which one failed.
 """
 import pathlib
@@ -29,6 +31,17 @@ def test_upward_fixture_still_caught() -> None:
     got = check(HERE / "fixtures" / "upward")
     assert any("model/ may not include supervisor/supervisor.h" in p for p in got), got
     assert any("may not use <systemd/sd-bus.h>" in p for p in got), got
+
+
+def test_wiring_fixture() -> None:
+    # watchctl talks D-Bus: <systemd/sd-bus.h> is allowed in tools/, sd-event still is not; the daemon constructs
+    # the API services, so it may include api/, and nothing else may.
+    got = check(HERE / "fixtures" / "wiring")
+    want = [
+        "src/supervisor/engine.cc:2: includes api/dbus/bus_service.h: nothing but daemon/ may include api/",
+        "src/tools/watchctl.cc:4: tools/ may not use <systemd/sd-event.h> (allowed in: event)",
+    ]
+    assert got == want, "wiring fixture:\n  got:  " + "\n        ".join(got) + "\n  want: " + "\n        ".join(want)
 
 
 def test_stripping_keeps_lines_and_code() -> None:

@@ -57,19 +57,28 @@ systest_mount_root() {
   systest_log "work directory $SYSTEST_WORK"
 }
 
-# systest_install WATCHD_BINARY UNIT_FILE SCENARIO_DIR
+# systest_install WATCHD_BINARY UNIT_FILE SCENARIO_DIR [SOURCE_ROOT]
 # Puts the freshly built daemon at /usr/sbin/watchd, the unit in systemd's unit directory (ExecStart paths
 # rewritten to /usr/sbin/watchd, @VARS@ of an unconfigured watchd.service.in filled in), the scenario's
 # watchd.json at /etc/watchd/watchd.json, its files/ tree at /, and test.sh plus assert.sh in $SYSTEST_IN.
+# watchctl (built beside watchd) goes to /usr/bin/watchctl and, with SOURCE_ROOT, the D-Bus policy
+# units/org.watchd1.conf to /usr/share/dbus-1/system.d/ (the container's dbus-daemon reads it when it boots).
 # Leftovers of a watchd installed on the host (visible through the lower layer) and any journal files of the
 # host are removed first, so the scenario's journal holds only its own boot.
 systest_install() {
-  local watchd=$1 unit=$2 scenario=$3 root=$SYSTEST_ROOT
+  local watchd=$1 unit=$2 scenario=$3 srcroot=${4:-} root=$SYSTEST_ROOT
+  local watchctl
+  watchctl=$(dirname "$watchd")/watchctl
   rm -rf "$root/etc/watchd" "$root/etc/systemd/system/watchd.service" "$root/etc/systemd/system/watchd.service.d" \
          "$root/etc/systemd/system/"*.wants/watchd.service "$root/usr/local/lib/systemd/system/watchd.service" \
-         "$root/usr/local/sbin/watchd" "$root/var/lib/watchd" "$root/var/log/watchd" "$root$SYSTEST_IN" \
-         "$root/var/log/journal/"*
+         "$root/usr/local/sbin/watchd" "$root/usr/local/bin/watchctl" "$root/var/lib/watchd" "$root/var/log/watchd" \
+         "$root/usr/local/share/dbus-1/system.d/org.watchd1.conf" "$root/etc/dbus-1/system.d/org.watchd1.conf" \
+         "$root$SYSTEST_IN" "$root/var/log/journal/"*
   install -D -m 0755 "$watchd" "$root/usr/sbin/watchd" || return 1
+  if [ -x "$watchctl" ]; then install -D -m 0755 "$watchctl" "$root/usr/bin/watchctl" || return 1; fi
+  if [ -n "$srcroot" ] && [ -f "$srcroot/units/org.watchd1.conf" ]; then
+    install -D -m 0644 "$srcroot/units/org.watchd1.conf" "$root/usr/share/dbus-1/system.d/org.watchd1.conf" || return 1
+  fi
   mkdir -p "$root/lib/systemd/system" "$root/etc/watchd" "$root$SYSTEST_IN"
   sed -e 's|@SBINDIR@|/usr/sbin|g' -e 's|@DOCDIR@|/usr/share/doc/watchd|g' \
       -E -e 's#^(Exec[A-Za-z]*=[-@:+!]*)[^ ]*/watchd( |$)#\1/usr/sbin/watchd\2#' \

@@ -3,6 +3,8 @@
 
 #include <regex>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/time.h"
 #include "base/uuid.h"
@@ -44,6 +46,25 @@ TEST(Uuid, IsVersion4AndUnique) {
         seen.insert(u);
     }
     EXPECT_EQ(seen.size(), 1000u);
+}
+
+// Ids come from a pool of random bytes: a forked child must not hand out the ones its parent will.
+TEST(Uuid, AForkedChildDoesNotRepeatItsParentsIds) {
+    uuid_v4(); // the pool is filled and partly used
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const std::string u = uuid_v4();
+        _exit(write(fds[1], u.data(), u.size()) == static_cast<ssize_t>(u.size()) ? 0 : 1);
+    }
+    ASSERT_GT(pid, 0);
+    char buf[36];
+    ASSERT_EQ(read(fds[0], buf, sizeof buf), 36);
+    waitpid(pid, nullptr, 0);
+    close(fds[0]);
+    close(fds[1]);
+    EXPECT_NE(std::string(buf, sizeof buf), uuid_v4());
 }
 
 } // namespace

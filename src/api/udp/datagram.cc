@@ -1,0 +1,76 @@
+// patrol's HandleUDPConnection (patrol_udp.go) without the socket, and the checks of signed pings around the
+// submit: the window and the replay cache before it, the HMAC inside it (the secret never leaves the core).
+#include "api/udp/datagram.h"
+
+#include <variant>
+
+#include "api/patrol/protocol.h"
+
+namespace watchd::api::udp {
+
+DatagramHandler::DatagramHandler(supervisor::CommandSink &sink, std::function<base::Usec()> clock)
+    : sink_(sink), clock_(std::move(clock)) {}
+
+Outcome DatagramHandler::count(Outcome o) {
+    switch (o) {
+    case Outcome::Replied: break; // counted by the listener once the kernel has taken the reply
+    case Outcome::Malformed: ++stats_.malformed; break;
+    case Outcome::Refused: ++stats_.refused; break;
+    case Outcome::BadSignature: ++stats_.bad_signature; break;
+    case Outcome::Replayed: ++stats_.replayed; break;
+    case Outcome::OutsideWindow: ++stats_.outside_window; break;
+    }
+    return o;
+}
+
+Outcome DatagramHandler::truncated() {
+    ++stats_.received;
+    return count(Outcome::Malformed);
+}
+
+Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
+    ++stats_.received;
+    // patrol: json.Unmarshal fails → no answer.
+    const auto request = patrol::parse_request_json(datagram);
+    if (!request) return count(Outcome::Malformed);
+    Signature sig;
+    const SignatureParse parsed = parse_signature(datagram, sig);
+    const bool is_signed = parsed == SignatureParse::Signed;
+    if (parsed == SignatureParse::Malformed || (is_signed && !signable(*request))) return count(Outcome::Malformed);
+
+    auto translated = patrol::translate(*request, patrol::Endpoint::Udp);
+    if (const auto *error = std::get_if<std::string_view>(&translated)) {
+        last_refusal_ = *error;
+        return count(Outcome::Refused);
+    }
+    patrol::Target &target = std::get<patrol::Target>(translated);
+    const base::Usec now = clock_();
+    const std::uint64_t now_sec = now / base::kUsecPerSec;
+    bool authenticated = false;
+    std::string canonical;
+    if (is_signed) {
+        // Cheap refusals first: the window and the replay cache need no HMAC.
+        if (sig.ts + kWindowSec < now_sec || sig.ts > now_sec + kWindowSec) return count(Outcome::OutsideWindow);
+        if (replay_.check(target.ref, sig.ts, sig.nonce, now_sec) != ReplayCache::Verdict::Fresh)
+            return count(Outcome::Replayed);
+        canonical = canonical_string(*request, sig);
+        // Called by the core with the unit's secret, only when the unit has one.
+        target.cmd.authenticate = [&](std::string_view secret) {
+            authenticated = verify(secret, canonical, sig.mac);
+            return authenticated;
+        };
+    }
+    const supervisor::CommandResult result = sink_.submit(target.ref, target.cmd);
+    if (!result.ok() || !result.before) {
+        if (is_signed && result.error == supervisor::CommandError::SecretInvalid) return count(Outcome::BadSignature);
+        last_refusal_ = supervisor::describe(result.error, target.ref.kind);
+        return count(Outcome::Refused);
+    }
+    if (authenticated) replay_.record(target.ref, sig.ts, sig.nonce, now_sec);
+    if (is_signed) ++stats_.signed_ok;
+    reply = patrol::render_unit(*result.before, patrol::Shape::Udp, patrol::RenderContext{layout_, now},
+                                result.cas_invalid);
+    return count(Outcome::Replied);
+}
+
+} // namespace watchd::api::udp
