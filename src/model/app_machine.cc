@@ -58,11 +58,14 @@ public:
             return;
         }
         if (t.toggle == Toggle::Restart) {
+            // patrol consumes the restart when it signals the stop (the instance's history does not carry it)
             if (st_.state == UnitState::Stopping) {
+                st_.restart = false;
                 st_.stop_is_failure = false; // start at once when the stop completes
                 return;
             }
             if (live()) {
+                st_.restart = false;
                 stop(false, "restart requested");
                 return;
             }
@@ -189,6 +192,18 @@ public:
         if (st_.state == UnitState::Failed) return; // seen, but only a toggle or a reload leaves failed
         if (st_.state != UnitState::Running && st_.state != UnitState::Starting)
             begin_instance(st_, e.instance_id, now_, spec_.keyvalue_clear); // patrol: a ping discovers a running app
+        if (st_.state == UnitState::Running && e.pid > 0 && st_.pid > 0 && e.pid != st_.pid) {
+            // patrol: a ping from another PID is another instance. The old one goes to history (no exit code: not
+            // seen to exit), the new one starts now, not seen yet; the new process is watched instead.
+            const pid_t old = st_.pid;
+            close_instance(st_, -1, 0, now_, settings_.history);
+            begin_instance(st_, e.instance_id, now_, spec_.keyvalue_clear);
+            watch_main(e.pid);
+            announce(Announcement::Started, "pinged by pid " + std::to_string(e.pid) + " instead of " +
+                                                std::to_string(old) + ": a new instance");
+            arm(now_.mono + settings_.ping_timeout);
+            return;
+        }
         if (e.pid > 0 && e.pid != st_.pid) watch_main(e.pid);
         if (st_.state != UnitState::Running) {
             enter(UnitState::Running);
@@ -249,7 +264,8 @@ public:
 private:
     bool live() const { return st_.pid != 0 || st_.launcher_pid != 0; }
     std::string why_down() const {
-        return st_.shutdown ? "shutting down" : st_.disabled ? "disabled" : "run-once consumed";
+        return st_.shutdown ? "shutting down" : run_once_over_ ? "its run-once run is over (now disabled)"
+                             : st_.disabled ? "disabled" : "run-once consumed";
     }
 
     void announce(Announcement a, std::string msg, int prio = 6) {
@@ -383,8 +399,13 @@ private:
         restart_or_rest();
     }
 
-    // No instance runs any more: a consumed run-once now means Down.
+    // No instance runs any more. As patrol's close(): the end of a run-once run disables the app (run-once and
+    // restart cleared; its history entry keeps that it was one), so "enable" or "enable + run-once" runs it again.
     void instance_ended() {
+        if (st_.run_once_consumed && !st_.shutdown) {
+            apply_toggle(st_, Toggle::Disable, false);
+            run_once_over_ = true;
+        }
         if (st_.desired == DesiredState::Up) st_.desired = desired_from_toggles(st_, false);
     }
 
@@ -411,6 +432,7 @@ private:
     AppStatus &st_;
     Now now_;
     std::vector<Action> out_;
+    bool run_once_over_ = false; // this event ended a run-once run
 };
 
 } // namespace

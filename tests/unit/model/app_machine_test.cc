@@ -228,7 +228,9 @@ TEST_F(Machine, RestartToggleStopsThenStartsAtOnce) {
         {0, ev::ToggleCmd{Toggle::Restart}, UnitState::Stopping, {"announce:stopping", "kill:TERM", "arm:state+10s"}},
         {0, ev::ProcessExited{100, 0, SIGTERM}, UnitState::Starting, {"announce:stopped", "cancel:state", "spawn"}},
     });
-    EXPECT_TRUE(st.history.back().restart);
+    // patrol consumes the restart when it signals the stop: the stopped instance's history does not carry it
+    EXPECT_FALSE(st.history.back().restart);
+    EXPECT_FALSE(st.restart);
     EXPECT_EQ(st.restarts, 0u); // an operator's restart is not a crash
 }
 
@@ -239,8 +241,9 @@ TEST_F(Machine, RunOnceWhileRunningMeansNoRestart) {
         {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::ToggleCmd{Toggle::RunOnceEnable}, UnitState::Running, {}},
         {0, ev::ProcessExited{100, 0, 0}, UnitState::Inactive, {"announce:exited", "announce:stopped"}},
-        // disabling run-once makes it wanted again
-        {0, ev::ToggleCmd{Toggle::RunOnceDisable}, UnitState::Starting, {"spawn"}},
+        // as patrol's close(): the end of the one run disables the app, so run-once off alone leaves it down
+        {0, ev::ToggleCmd{Toggle::RunOnceDisable}, UnitState::Inactive, {}},
+        {0, ev::ToggleCmd{Toggle::Enable}, UnitState::Starting, {"spawn"}},
     });
 }
 
@@ -253,7 +256,18 @@ TEST_F(Machine, EnableRunOnceStartsExactlyOnce) {
         {0, spawned, UnitState::Running, {"announce:started"}},
         {0, ev::ProcessExited{100, 0, 0}, UnitState::Inactive, {"announce:exited", "announce:stopped"}},
     });
-    EXPECT_TRUE(st.run_once && st.run_once_consumed);
+    // patrol's close(): the run is over, the app disabled, run-once cleared (the history keeps that it was one)
+    EXPECT_TRUE(st.disabled);
+    EXPECT_FALSE(st.run_once || st.run_once_consumed || st.restart);
+    EXPECT_TRUE(st.history.back().run_once);
+    // and "enable + run-once" runs it once more
+    run({
+        {0, ev::ToggleCmd{Toggle::EnableRunOnceEnable}, UnitState::Starting, {"spawn"}},
+        {0, ev::Spawned{101, "i-2"}, UnitState::Running, {"announce:started"}},
+        {0, ev::ProcessExited{101, 0, 0}, UnitState::Inactive, {"announce:exited", "announce:stopped"}},
+    });
+    EXPECT_EQ(st.history.size(), 2u);
+    EXPECT_TRUE(st.disabled);
 }
 
 TEST_F(Machine, ExecuteTimeoutStopsAndRestarts) {
@@ -473,7 +487,38 @@ TEST_F(Machine, RunOnceInstanceFinishesThenTheDesiredStateIsDown) {
     EXPECT_EQ(st.desired, DesiredState::Up); // its one run is under way
     run({{0, ev::ProcessExited{100, 1, 0}, UnitState::Inactive, {"announce:exited", "announce:stopped"}}});
     EXPECT_EQ(st.desired, DesiredState::Down);
+    EXPECT_TRUE(st.disabled); // as patrol: the one run is over
     run({{0, ev::Activate{}, UnitState::Inactive, {}}}); // a reload does not run it again
+}
+
+TEST_F(Machine, PingFromAnotherPidIsAnotherInstance) {
+    spec.keepalive = KeepAlive::Http;
+    begin();
+    run({
+        {0, ev::Activate{}, UnitState::Starting, {"arm:state+30s", "spawn"}},
+        {0, ev::Spawned{50, "i-1"}, UnitState::Starting, {"announce:started"}},
+        {kUsecPerSec, ev::HeartbeatSeen{88, "x"}, UnitState::Running,
+         {"watch:88", "cancel:state", "announce:started", "arm:state+30s"}},
+    });
+    const std::string first = st.instance_id;
+    const base::Usec first_started = st.started;
+    // patrol: a ping naming another PID closes the instance (history, no exit code) and opens a new one, not yet
+    // seen; the new process is watched instead
+    run({{kUsecPerSec, ev::HeartbeatSeen{99, "y"}, UnitState::Running,
+          {"watch:99", "announce:started", "arm:state+30s"}}});
+    ASSERT_EQ(st.history.size(), 1u);
+    EXPECT_EQ(st.history.back().instance_id, first);
+    EXPECT_EQ(st.history.back().pid, 88);
+    EXPECT_EQ(st.history.back().exit_code, -1);
+    EXPECT_EQ(st.instance_id, "y");
+    EXPECT_EQ(st.pid, 99);
+    EXPECT_GT(st.started, first_started);
+    EXPECT_EQ(st.last_seen, st.started); // not seen yet: no "lastseen" in patrol's answers
+    // the same PID again is an ordinary ping
+    run({{kUsecPerSec, ev::HeartbeatSeen{99, "z"}, UnitState::Running, {"arm:state+30s"}}});
+    EXPECT_EQ(st.instance_id, "y");
+    EXPECT_GT(st.last_seen, st.started);
+    EXPECT_EQ(st.history.size(), 1u);
 }
 
 TEST(RestartPolicy, DelaySequence) {
