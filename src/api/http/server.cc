@@ -82,8 +82,7 @@ HttpResponse Server::answer(const HttpRequest &req) {
     const bool get = req.method == "GET", head = req.method == "HEAD";
     switch (r.endpoint) {
     case Endpoint::Api: return api(req);
-    case Endpoint::Status:
-        if (!get && !head) return invalid_method();
+    case Endpoint::Status: // patrol_http_status.go checks no method: any method gets the status
         return json(200, patrol::render_status(views_.view(true), base::now_realtime()));
     case Endpoint::Index:
         return HttpResponse{200, kHtml,

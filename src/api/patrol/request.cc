@@ -2,9 +2,7 @@
 // and strconv.ParseUint, as patrol_http_api.go reads a GET).
 #include "api/patrol/request.h"
 
-#include <algorithm>
 #include <array>
-#include <iterator>
 
 #include "api/patrol/json_doc.h"
 
@@ -193,7 +191,7 @@ ApiRequest parse_query(std::string_view query) {
         bool seen = false;
         std::string first;
     };
-    Value id, group, secret, toggle, cas, history, ping, pid;
+    Value id, group, secret, toggle, cas, history;
     while (!query.empty()) {
         const std::size_t amp = query.find('&');
         std::string_view pair = query.substr(0, amp);
@@ -210,8 +208,6 @@ ApiRequest parse_query(std::string_view query) {
                    : *key == "toggle" ? &toggle
                    : *key == "cas"    ? &cas
                    : *key == "history" ? &history
-                   : *key == "ping"   ? &ping
-                   : *key == "pid"    ? &pid
                                        : nullptr;
         if (v && !v->seen) *v = Value{true, *value};
     }
@@ -222,11 +218,6 @@ ApiRequest parse_query(std::string_view query) {
     r.toggle = static_cast<std::uint8_t>(parse_uint_lenient(toggle.first)); // Go: uint8(toggle)
     r.cas = parse_uint_lenient(cas.first);
     r.history = history.seen;
-    // Beyond patrol, which reads neither from a GET: ping (strconv.ParseBool's spellings of true, or present
-    // with no value) and pid (a decimal uint32; anything else is no pid).
-    static constexpr std::string_view kTrue[] = {"", "1", "t", "T", "TRUE", "true", "True"};
-    r.ping = ping.seen && std::find(std::begin(kTrue), std::end(kTrue), ping.first) != std::end(kTrue);
-    if (const std::uint64_t n = parse_uint_lenient(pid.first); n <= UINT32_MAX) r.pid = static_cast<std::uint32_t>(n);
     return r;
 }
 

@@ -36,9 +36,9 @@ std::optional<ApiRequest> parse_request_json(std::string_view body);
 
 // The query string of GET /api/ (without the '?'), read as patrol reads it (url.Values): id, group, secret (the
 // first of each), toggle and cas (strconv.ParseUint: garbage is 0, too large is the largest value, toggle keeps
-// its low 8 bits), history (present at all). Beyond patrol (which ignores them in a GET): ping (Go's ParseBool
-// spellings of true, or present with no value) and pid (a uint32), so that an app can ping with curl. keyvalue
-// is not read from a GET. Pairs with a ';' or a bad %-escape are skipped, as Go skips them; '+' is a space.
+// its low 8 bits), history (present at all). ping, pid and keyvalue are not read from a GET (a GET never pings, as
+// in patrol: a patrol client sending them gets what patrol answers). Pairs with a ';' or a bad %-escape are
+// skipped, as Go skips them; '+' is a space.
 ApiRequest parse_query(std::string_view query);
 
 // Go's strings.ToLower as far as it matters for matching ASCII names: ASCII letters, and the two non-ASCII

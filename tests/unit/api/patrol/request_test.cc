@@ -107,20 +107,9 @@ TEST(RequestQuery, ReadsWhatPatrolReads) {
     EXPECT_TRUE(r.history);
     EXPECT_EQ(r.secret, "s&t");
     EXPECT_EQ(r.cas, 41u);
-    EXPECT_TRUE(r.ping); // beyond patrol (which reads neither from a GET): a shell app can ping with curl
-    EXPECT_EQ(r.pid, 9u);
-    EXPECT_FALSE(r.keyvalue); // keyvalue only in a body
-}
-
-TEST(RequestQuery, PingAndPidAreReadAsGoParsesBoolsAndUints) {
-    for (const char *yes : {"ping=true", "ping=1", "ping=t", "ping=TRUE", "ping=True", "ping"})
-        EXPECT_TRUE(parse_query(yes).ping) << yes;
-    for (const char *no : {"ping=false", "ping=0", "ping=yes", "ping=tRUE", "pinG=true", "id=x"})
-        EXPECT_FALSE(parse_query(no).ping) << no;
-    EXPECT_EQ(parse_query("ping&pid=4294967295").pid, 4294967295u);
-    EXPECT_EQ(parse_query("ping&pid=4294967296").pid, 0u); // not a pid: no pid rather than a wrapped one
-    EXPECT_EQ(parse_query("ping&pid=12x").pid, 0u);
-    EXPECT_EQ(parse_query("ping&pid=7&pid=8").pid, 7u);
+    EXPECT_FALSE(r.ping); // patrol reads neither ping nor pid from a GET: a GET never pings
+    EXPECT_EQ(r.pid, 0u);
+    EXPECT_FALSE(r.keyvalue);
 }
 
 TEST(RequestQuery, GoUrlAndStrconvEdges) {
