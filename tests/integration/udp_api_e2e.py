@@ -258,7 +258,11 @@ for i in range(100000):
                         f"bound 2 s; flood still running then: {flood_alive})")
     time.sleep(0.5)
     rss_after = vm_rss_kib(d.pid)
-    check(rss_after - rss_before < 8192, f"watchd's VmRSS stays bounded: {rss_before} -> {rss_after} KiB")
+    # Under AddressSanitizer (tests/run-sanitizers) freed memory waits in its quarantine (256 MiB by default): the
+    # bound there is the quarantine's, and the plain build's run holds watchd to 8 MiB.
+    bound = 8192 + (256 * 1024 if "ASAN_OPTIONS" in os.environ else 0)
+    check(rss_after - rss_before < bound, f"watchd's VmRSS stays bounded: {rss_before} -> {rss_after} KiB "
+                                          f"(bound {bound} KiB)")
     r = ask('{"id":"pinger","group":"app"}')
     check(isinstance(r, dict) and r.get("id") == "pinger", "watchd answers after the flood")
 
