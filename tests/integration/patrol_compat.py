@@ -24,6 +24,8 @@ The sequence (SEQUENCE below) waits for settled states between requests (a toggl
 on its 5 s tick, watchd at once, and only the settled state is compared. Left out because patrol's answer depends on
 timing: anything while a pingable app waits for its first ping longer than ping-timeout, and the state of the app
 "ext" (pinged while disabled) and of "web" after a ping with another PID beyond the answer right after it.
+Where watchd differs on purpose, DELIBERATE names the answer, why, and the fields patrol's answer has and watchd's
+must not; the rest of that answer is still compared.
 """
 import difflib
 import hashlib
