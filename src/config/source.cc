@@ -218,6 +218,17 @@ std::optional<json::value> parse_text(std::string_view text, const std::string &
     boost::system::error_code ec;
     size_t used = p.write(text.data(), text.size(), ec);
     if (!ec) p.finish(ec);
+    if (ec && used > text.size()) {
+        // Boost.JSON returns no usable count for some errors (a '/' that starts no comment): find the place again,
+        // a byte at a time (only on this error path).
+        json::stream_parser again({}, opts);
+        boost::system::error_code e;
+        used = 0;
+        while (used < text.size() && !e) {
+            again.write(text.data() + used, 1, e);
+            if (!e) ++used;
+        }
+    }
     if (ec) {
         size_t line = 1, col = 1;
         for (size_t i = 0; i < std::min(used, text.size()); ++i) {

@@ -63,6 +63,8 @@ std::string explain_syntax_error(std::string_view text, std::size_t offset, bool
     while (i < stop) {
         const char c = text[i];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') { advance(1); continue; }
+        if (c == '/' && i + 1 == stop && stop < text.size() && text[stop] != '/' && text[stop] != '*')
+            return "expected '/' or '*' after '/' (a comment), got " + shown_char(text, stop);
         if (c == '/' && i + 1 < text.size() && (text[i + 1] == '/' || text[i + 1] == '*')) {
             const bool block = text[i + 1] == '*';
             const std::string begun = "the comment opened at line " + std::to_string(line) + " column " + std::to_string(column);
