@@ -219,15 +219,23 @@ std::optional<json::value> parse_text(std::string_view text, const std::string &
     size_t used = p.write(text.data(), text.size(), ec);
     if (!ec) p.finish(ec);
     if (ec && used > text.size()) {
-        // Boost.JSON returns no usable count for some errors (a '/' that starts no comment): find the place again,
-        // a byte at a time (only on this error path).
-        json::stream_parser again({}, opts);
-        boost::system::error_code e;
-        used = 0;
-        while (used < text.size() && !e) {
-            again.write(text.data() + used, 1, e);
-            if (!e) ++used;
-        }
+        // Boost.JSON returns no usable count for some errors (a '/' that starts no comment): find the place again
+        // (only on this error path): the 64 KiB chunk where the error is, then the byte within it.
+        constexpr size_t kChunk = 64 * 1024;
+        auto error_within = [&](size_t from, size_t step, size_t limit) {
+            json::stream_parser again({}, opts);
+            boost::system::error_code e;
+            if (from) again.write(text.data(), from, e);
+            size_t at = from;
+            while (!e && at < limit) {
+                const size_t n = std::min(step, limit - at);
+                again.write(text.data() + at, n, e);
+                if (!e) at += n;
+            }
+            return at;
+        };
+        const size_t chunk = error_within(0, kChunk, text.size());
+        used = error_within(chunk, 1, std::min(text.size(), chunk + kChunk));
     }
     if (ec) {
         size_t line = 1, col = 1;
