@@ -337,13 +337,15 @@ TEST_F(SupervisorTest, ExecuteTimeoutKillsAndRestarts) {
 }
 
 TEST_F(SupervisorTest, StopEscalatesToSigkillAndLeavesNothing) {
-    auto stubborn = shell_app("stubborn", "trap '' TERM; sleep 100 & wait; sleep 100");
+    auto stubborn = shell_app("stubborn", "trap '' TERM; : > " + (dir / "stubborn.ready").string() +
+                                              "; sleep 100 & wait; sleep 100");
     stubborn.stop_timeout = 300 * kUsecPerMsec;
     auto helper = shell_app("group", "sleep 100 & sleep 100 & wait");
     sup->apply(config({stubborn, helper}));
     ASSERT_TRUE(run_until([&] {
         return status("stubborn").state == UnitState::Running && status("group").state == UnitState::Running;
     }, 5 * kUsecPerSec));
+    ASSERT_TRUE(run_until([&] { return fs::exists(dir / "stubborn.ready"); }, 5 * kUsecPerSec)); // its trap is set
     run_until([] { return false; }, 200 * kUsecPerMsec); // let the shells fork their sleeps
     const pid_t p1 = status("stubborn").pid, p2 = status("group").pid;
     bool done = false;
@@ -495,12 +497,15 @@ TEST_F(SupervisorTest, RunsAsConfiguredUser) {
 
 TEST_F(SupervisorTest, RemovedAndReAddedWhileStoppingComesBack) {
     // A reload drops an app that is slow to stop; the next reload brings it back unchanged before it is down.
-    auto slow = shell_app("slow", "trap '' TERM; while :; do sleep 0.05; done");
+    // (it says when its trap is set: a TERM before that, as under ASan on a loaded machine, would end it at once)
+    auto slow = shell_app("slow", "trap '' TERM; echo $$ >> " + (dir / "slow.ready").string() +
+                                      "; while :; do sleep 0.05; done");
     slow.stop_timeout = 500 * kUsecPerMsec;
     auto other = shell_app("other", "exec sleep 100");
     sup->apply(config({slow, other}));
     ASSERT_TRUE(run_until([&] { return status("slow").state == UnitState::Running; }, 5 * kUsecPerSec));
     const pid_t first = status("slow").pid;
+    ASSERT_TRUE(run_until([&] { return slurp(dir / "slow.ready") == std::to_string(first) + "\n"; }, 5 * kUsecPerSec));
     sup->apply(config({other}));
     ASSERT_FALSE(exists("slow")); // removed: gone from the views, while it still stops
     ASSERT_TRUE(alive(first));

@@ -10,7 +10,8 @@ wait_for 10 jhas 1 WATCHD_ID=forker WATCHD_EVENT=started WATCHD_PID="$forker" ||
 apps=$(watchd_cgroup_pids)
 [ -n "$apps" ] || fail "nothing runs in watchd.service's cgroup"
 ok "running in watchd.service's cgroup: $apps(watchd $main, stubborn $stubborn, forker $forker)"
-grep -q '^SigIgn:.*[4567cdef]...$' "/proc/$stubborn/status" || fail "stubborn does not ignore SIGTERM"
+# (waited for: the shell sets its trap a moment after it starts)
+wait_for 5 grep -q '^SigIgn:.*[4567cdef]...$' "/proc/$stubborn/status" || fail "stubborn does not ignore SIGTERM"
 
 start=$(date +%s%N)
 systemctl stop watchd.service || fail "systemctl stop failed"
