@@ -2,9 +2,14 @@
 #include <algorithm>
 #include <string>
 
+#include <syslog.h>
+
+#include "base/time.h"
 #include "base/uuid.h"
 #include "supervisor/engine.h"
 #include "supervisor/supervisor.h"
+#include "sys/proc_info.h"
+#include "sys/users.h"
 
 namespace watchd::supervisor {
 
@@ -81,6 +86,39 @@ SupervisorView Engine::view(bool with_history) const {
     return v;
 }
 
+namespace {
+
+// Why the PID a ping names must not be watched as the app's process, or empty when it may. A ping comes from the
+// app, which is untrusted: an app running as another user must not make watchd watch (and later signal) a process
+// that is not its own, and a PID that does not exist would make the app "start" and "exit" at once, ping by ping.
+std::string untrusted_ping_pid(const model::AppSpec &spec, pid_t pid) {
+    if (pid <= 0) return {};
+    auto owner = sys::process_uid(pid);
+    if (!owner) return "PID " + std::to_string(pid) + " does not exist (" + owner.error().message() + ")";
+    if (spec.user.empty()) return {}; // the app runs as root: it could signal anything itself
+    auto creds = sys::resolve_credentials(spec.user, spec.group);
+    if (!creds) return "cannot check the owner of PID " + std::to_string(pid) + ": " + creds.error().message();
+    if (*owner != creds->uid)
+        return "PID " + std::to_string(pid) + " runs as uid " + std::to_string(*owner) + ", not as the app's user " +
+               spec.user + " (uid " + std::to_string(creds->uid) + ")";
+    return {};
+}
+
+} // namespace
+
+// A refused ping is logged at most once a minute per unit, with how many there were.
+void Engine::note_refused_ping(Unit &u, const std::string &why) {
+    auto &r = u.rt.refused_pings;
+    ++r.count;
+    const base::Usec now = base::now_monotonic();
+    if (r.logged && now - r.logged < 60 * base::kUsecPerSec) return;
+    announce(u, model::Announcement::Error, LOG_WARNING,
+             "ping ignored: " + why + "; watchd watches and signals only the app's own processes" +
+                 (r.count > 1 ? " (" + std::to_string(r.count) + " such pings since the last message)" : ""));
+    r.logged = now;
+    r.count = 0;
+}
+
 CommandResult Engine::submit(const UnitRef &ref, const Command &cmd) {
     CommandResult r;
     auto fail = [&](CommandError e) {
@@ -117,7 +155,12 @@ CommandResult Engine::submit(const UnitRef &ref, const Command &cmd) {
             queue(*u, model::ev::KeyValueSet{*cmd.keyvalue, cmd.keyvalue_replace});
         if (cmd.toggle) queue(*u, model::ev::ToggleCmd{*cmd.toggle});
     }
-    if (cmd.ping) queue(*u, model::ev::HeartbeatSeen{cmd.pid, base::uuid_v4()});
+    if (cmd.ping) {
+        if (const std::string why = untrusted_ping_pid(app->spec, cmd.pid); why.empty())
+            queue(*u, model::ev::HeartbeatSeen{cmd.pid, base::uuid_v4()});
+        else
+            note_refused_ping(*u, why);
+    }
     drain();
     return r;
 }

@@ -83,6 +83,7 @@ private:
     // executor.cc: actions → effects
     void execute(Unit &u, const model::Action &a);
     void announce(const Unit &u, model::Announcement what, int priority, std::string_view message);
+    void note_refused_ping(Unit &u, const std::string &why);
     void do_spawn(Unit &u);
     void do_kill(Unit &u, int sig);
     void do_kill_session(Unit &u, pid_t session, int sig);

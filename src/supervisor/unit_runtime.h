@@ -49,6 +49,10 @@ struct UnitRuntime {
     std::unique_ptr<event::Timer> exec_timer;
     bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
     OutputBudget output_budget;
+    struct RefusedPings {
+        base::Usec logged = 0; // monotonic µs of the last message, 0 = none yet
+        std::uint64_t count = 0; // refused since then
+    } refused_pings;
 };
 
 } // namespace watchd::supervisor

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "event/loop.h"
@@ -514,6 +515,35 @@ TEST_F(SupervisorTest, RemovedAndReAddedWhileStoppingComesBack) {
         return exists("slow") && status("slow").state == UnitState::Running && status("slow").pid != first;
     }, 5 * kUsecPerSec)) << "the re-added app stayed " << model::to_string(status("slow").state);
     EXPECT_FALSE(alive(first));
+}
+
+TEST_F(SupervisorTest, APingNamesOnlyAProcessOfTheAppsUser) {
+    // An app is untrusted input: one running as nobody must not make watchd watch (and later signal) a root process
+    // by naming its PID in a ping, nor churn by naming one that does not exist.
+    if (getuid() != 0) GTEST_SKIP() << "needs root to run an app as another user";
+    fs::permissions(dir, fs::perms::all);
+    auto a = shell_app("hb", "echo $$ > " + (dir / "hb.pid").string() + "; exec sleep 100");
+    a.keepalive = model::KeepAlive::Http;
+    a.user = "nobody";
+    sup->apply(config({a}));
+    ASSERT_TRUE(run_until([&] { return !slurp(dir / "hb.pid").empty(); }, 5 * kUsecPerSec));
+    const pid_t app_pid = std::stoi(slurp(dir / "hb.pid"));
+    pid_t gone = ::fork();
+    if (gone == 0) ::_exit(0);
+    ::waitpid(gone, nullptr, 0);
+
+    for (const pid_t bad : {::getpid(), pid_t{1}, gone}) {
+        const auto r = ping("hb", bad);
+        ASSERT_TRUE(r.ok()) << bad; // patrol's answer: the state before it
+        run_until([] { return false; }, 50 * kUsecPerMsec);
+        EXPECT_EQ(status("hb").state, UnitState::Starting) << "a ping naming PID " << bad << " was taken";
+        EXPECT_NE(status("hb").pid, bad);
+        EXPECT_TRUE(status("hb").history.empty()) << bad;
+    }
+    ASSERT_TRUE(ping("hb", app_pid).ok());
+    EXPECT_TRUE(run_until([&] { return status("hb").state == UnitState::Running; }, 2 * kUsecPerSec));
+    EXPECT_EQ(status("hb").pid, app_pid);
+    EXPECT_TRUE(alive(1));
 }
 
 TEST_F(SupervisorTest, ReloadRetriesAFailedApp) {
