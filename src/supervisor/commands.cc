@@ -156,7 +156,9 @@ CommandResult Engine::submit(const UnitRef &ref, const Command &cmd) {
         if (cmd.toggle) queue(*u, model::ev::ToggleCmd{*cmd.toggle});
     }
     if (cmd.ping) {
-        if (const std::string why = untrusted_ping_pid(app->spec, cmd.pid); why.empty())
+        // The PID already watched was checked when it was first named: a steady pinger costs no /proc read.
+        const bool known = cmd.pid > 0 && cmd.pid == u->core().pid;
+        if (const std::string why = known ? std::string() : untrusted_ping_pid(app->spec, cmd.pid); why.empty())
             queue(*u, model::ev::HeartbeatSeen{cmd.pid, base::uuid_v4()});
         else
             note_refused_ping(*u, why);
