@@ -46,6 +46,13 @@ def read(path):
         return ""
 
 
+def free_port(kind=socket.SOCK_STREAM):
+    """A free port on 127.0.0.1 (TCP by default)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def alive(pid):
     """Runs and is no zombie."""
     try:

@@ -18,16 +18,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import Run, alive, check, finish, read, wait_for, write_config  # noqa: E402
+from e2e_lib import Run, alive, check, finish, free_port, read, wait_for, write_config  # noqa: E402
 
 RUN = Run(sys.argv, "watchd-http-")
 WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 PORT = free_port()

@@ -43,6 +43,9 @@ import threading
 import time
 from datetime import datetime, timezone
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import alive, free_port  # noqa: E402
+
 RFC1123Z_LAYOUT = "Mon, 02 Jan 2006 15:04:05 -0700"
 PING_TIMEOUT = 5
 UDP_NO_REPLY_WAIT = 0.7  # patrol answers a datagram within milliseconds; silence this long is "no reply"
@@ -509,20 +512,6 @@ def describe(step):
 
 
 # ------------------------------------------------------------------------------------------------ running
-
-
-def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 class Ctx:

@@ -20,21 +20,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import Run, alive, check, finish, read, wait_for, write_config  # noqa: E402
+from e2e_lib import Run, alive, check, finish, free_port, read, wait_for, write_config  # noqa: E402
 
 RUN = Run(sys.argv, "watchd-udp-e2e-")
 WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
 PING_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs", "watchd-ping")
 PY = sys.executable
 SECRET = "s3cret"
-
-
-def free_port(kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def have_ipv6():
@@ -47,7 +39,7 @@ def have_ipv6():
         return False
 
 
-PORT, V6 = free_port(), have_ipv6()
+PORT, V6 = free_port(socket.SOCK_DGRAM), have_ipv6()
 ADDR = ("127.0.0.1", PORT)
 
 # The udp-keepalive app: pings with its PID every 0.2 s to the first address of WATCHD_UDP, keeps the last reply,
