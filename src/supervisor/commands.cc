@@ -9,7 +9,6 @@
 #include "supervisor/engine.h"
 #include "supervisor/supervisor.h"
 #include "sys/proc_info.h"
-#include "sys/users.h"
 
 namespace watchd::supervisor {
 
@@ -93,15 +92,9 @@ namespace {
 // that is not its own, and a PID that does not exist would make the app "start" and "exit" at once, ping by ping.
 std::string untrusted_ping_pid(const model::AppSpec &spec, pid_t pid) {
     if (pid <= 0) return {};
-    auto owner = sys::process_uid(pid);
-    if (!owner) return "PID " + std::to_string(pid) + " does not exist (" + owner.error().message() + ")";
-    if (spec.user.empty()) return {}; // the app runs as root: it could signal anything itself
-    auto creds = sys::resolve_credentials(spec.user, spec.group);
-    if (!creds) return "cannot check the owner of PID " + std::to_string(pid) + ": " + creds.error().message();
-    if (*owner != creds->uid)
-        return "PID " + std::to_string(pid) + " runs as uid " + std::to_string(*owner) + ", not as the app's user " +
-               spec.user + " (uid " + std::to_string(creds->uid) + ")";
-    return {};
+    if (auto owner = sys::process_uid(pid); !owner)
+        return "PID " + std::to_string(pid) + " does not exist (" + owner.error().message() + ")";
+    return foreign_pid(spec, pid);
 }
 
 } // namespace
@@ -113,7 +106,7 @@ void Engine::note_refused_ping(Unit &u, const std::string &why) {
     const base::Usec now = base::now_monotonic();
     if (r.logged && now - r.logged < 60 * base::kUsecPerSec) return;
     announce(u, model::Announcement::Error, LOG_WARNING,
-             "ping ignored: " + why + "; watchd watches and signals only the app's own processes" +
+             "ping ignored: " + why +
                  (r.count > 1 ? " (" + std::to_string(r.count) + " such pings since the last message)" : ""));
     r.logged = now;
     r.count = 0;

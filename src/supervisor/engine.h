@@ -51,6 +51,10 @@ struct Unit {
     bool down() const { return core().state == UnitState::Inactive && rt.processes.empty(); }
 };
 
+// Empty when `pid` may be taken as one of the app's processes (the app runs as root, or the process runs as the
+// app's user); otherwise why not, ending in ": refused, ...". The same rule for pid files and pings.
+std::string foreign_pid(const model::AppSpec &spec, pid_t pid);
+
 class Engine {
 public:
     Engine(event::Loop &loop, const SupervisorOptions &options);

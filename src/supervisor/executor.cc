@@ -172,17 +172,20 @@ void Engine::do_read_pid_file(Unit &u) {
     if (auto ok = sys::check_pid_file_age(path, *pid); !ok) return report(0, ok.error().message());
     if (s.pid_verify)
         if (auto ok = sys::verify_pid_binary(*pid, s.exec_path()); !ok) return report(0, ok.error().message());
-    if (!s.user.empty()) {
-        auto creds = sys::resolve_credentials(s.user, s.group);
-        auto owner = sys::process_uid(*pid);
-        if (!owner) return report(0, owner.error().message());
-        if (!creds) return report(0, "cannot check the owner of PID " + std::to_string(*pid) + ": " + creds.error().message());
-        if (*owner != creds->uid)
-            return report(0, "PID " + std::to_string(*pid) + " runs as uid " + std::to_string(*owner) +
-                                 ", not as the app's user " + s.user + " (uid " + std::to_string(creds->uid) +
-                                 "): refused, watchd signals only the app's own processes");
-    }
+    if (std::string why = foreign_pid(s, *pid); !why.empty()) return report(0, std::move(why));
     report(*pid, {});
+}
+
+std::string foreign_pid(const mdl::AppSpec &s, pid_t pid) {
+    if (s.user.empty()) return {};
+    auto creds = sys::resolve_credentials(s.user, s.group);
+    auto owner = sys::process_uid(pid);
+    if (!owner) return owner.error().message();
+    if (!creds) return "cannot check the owner of PID " + std::to_string(pid) + ": " + creds.error().message();
+    if (*owner != creds->uid)
+        return "PID " + std::to_string(pid) + " runs as uid " + std::to_string(*owner) + ", not as the app's user " +
+               s.user + " (uid " + std::to_string(creds->uid) + "): refused, watchd signals only the app's own processes";
+    return {};
 }
 
 void Engine::start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pid, const std::string &instance) {
