@@ -220,22 +220,26 @@ std::optional<json::value> parse_text(std::string_view text, const std::string &
     if (!ec) p.finish(ec);
     if (ec && used > text.size()) {
         // Boost.JSON returns no usable count for some errors (a '/' that starts no comment): find the place again
-        // (only on this error path): the 64 KiB chunk where the error is, then the byte within it.
-        constexpr size_t kChunk = 64 * 1024;
-        auto error_within = [&](size_t from, size_t step, size_t limit) {
-            json::stream_parser again({}, opts);
+        // (only on this error path) as the shortest prefix that fails on its own. Each probe is a fresh parser given
+        // its prefix in one write: Boost.JSON 1.81 resuming a parse across writes can read past the buffer (the
+        // fuzzer found it when this search fed bytes one at a time), while one write per parser is what the parse
+        // above does. About log2(size) parses, each at most the whole text.
+        auto fails = [&](size_t prefix) {
+            json::stream_parser probe({}, opts);
             boost::system::error_code e;
-            if (from) again.write(text.data(), from, e);
-            size_t at = from;
-            while (!e && at < limit) {
-                const size_t n = std::min(step, limit - at);
-                again.write(text.data() + at, n, e);
-                if (!e) at += n;
-            }
-            return at;
+            probe.write(text.data(), prefix, e);
+            return static_cast<bool>(e);
         };
-        const size_t chunk = error_within(0, kChunk, text.size());
-        used = error_within(chunk, 1, std::min(text.size(), chunk + kChunk));
+        size_t ok = 0, bad = text.size(); // the prefix of `ok` bytes parses (as far as it goes); `bad` bytes fail
+        if (fails(bad)) {
+            while (bad - ok > 1) {
+                const size_t mid = ok + (bad - ok) / 2;
+                (fails(mid) ? bad : ok) = mid;
+            }
+            used = bad - 1;
+        } else {
+            used = text.size();
+        }
     }
     if (ec) {
         size_t line = 1, col = 1;

@@ -50,7 +50,7 @@ TEST(SyntaxErrors, ASlashThatStartsNoCommentIsNamedWhereItIs) {
     EXPECT_EQ(error_of("{\"apps\": {\"web\": /x}}"),
               "w.json: line 1 column 19: expected '/' or '*' after '/' (a comment), got 'x'");
     EXPECT_EQ(error_of("{\"apps\": {}}\n/-"), "w.json: line 2 column 2: expected '/' or '*' after '/' (a comment), got '-'");
-    // past the first 64 KiB chunk, and across a chunk boundary
+    // far into a large file, and around 64 KiB
     for (const std::size_t pad : {100000u, 65536u - 26u, 65536u - 25u, 65536u - 10u}) {
         const std::string text = "{\"x\": \"" + std::string(pad, 'a') + "\", \"y\": /x}";
         EXPECT_EQ(error_of(text), "w.json: line 1 column " + std::to_string(pad + 17) +
