@@ -171,9 +171,11 @@ private:
         if (src) log_drains_.emplace(fd, std::move(*src)); // else the backlog drains with the next log call
     }
 
-    // STATUS= follows the summary; it is sent only when its text changes.
-    void on_unit_changed(const supervisor::UnitView &, supervisor::UnitState, supervisor::UnitState) noexcept override {
-        update_status();
+    // STATUS= follows the summary (counts by state); it is sent only when its text changes. A change within one
+    // state (a ping: the CAS and last-seen time) leaves it as it was.
+    void on_unit_changed(const supervisor::UnitView &, supervisor::UnitState before,
+                         supervisor::UnitState after) noexcept override {
+        if (before != after) update_status();
     }
     void on_history_added(const supervisor::UnitRef &, const supervisor::HistoryEntry &) noexcept override {}
     void on_unit_removed(const supervisor::UnitRef &) noexcept override { update_status(); }

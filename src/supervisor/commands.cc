@@ -151,8 +151,10 @@ CommandResult Engine::submit(const UnitRef &ref, const Command &cmd) {
     if (cmd.ping) {
         // The PID already watched was checked when it was first named: a steady pinger costs no /proc read.
         const bool known = cmd.pid > 0 && cmd.pid == u->core().pid;
+        // A new instance id only where the machine may open an instance: not for the steady ping of a running app.
+        const bool steady = u->core().state == UnitState::Running && (cmd.pid <= 0 || cmd.pid == u->core().pid);
         if (const std::string why = known ? std::string() : untrusted_ping_pid(app->spec, cmd.pid); why.empty())
-            queue(*u, model::ev::HeartbeatSeen{cmd.pid, base::uuid_v4()});
+            queue(*u, model::ev::HeartbeatSeen{cmd.pid, steady ? std::string() : base::uuid_v4()});
         else
             note_refused_ping(*u, why);
     }

@@ -2,6 +2,7 @@
 // Indent (indent.go), so that a patrol client comparing or parsing responses sees what patrol would have sent.
 #include "api/patrol/go_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -133,12 +134,22 @@ std::string indent_go(std::string_view compact) {
         out += '\n';
         out.append(static_cast<std::size_t>(depth), '\t');
     };
-    for (const char c : compact) {
-        if (in_string) { // strings are copied as they are
+    for (std::size_t i = 0; i < compact.size(); ++i) {
+        const char c = compact[i];
+        if (in_string) { // strings are copied as they are, up to the next quote or backslash at once
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            } else {
+                const std::size_t end = std::min(compact.find_first_of("\"\\", i), compact.size());
+                out.append(compact.substr(i, end - i));
+                i = end - 1;
+                continue;
+            }
             out += c;
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
             continue;
         }
         if (need_indent && c != '}' && c != ']') { // the first member of a non-empty object or array

@@ -2,6 +2,7 @@
 // means in watchd exactly what it meant in patrol.
 #include "api/patrol/go_time.h"
 
+#include <array>
 #include <ctime>
 
 namespace watchd::api::patrol {
@@ -110,10 +111,16 @@ Chunk next_chunk(std::string_view l) {
 
 // Go's appendInt: x in decimal, zero-padded to width.
 void append_int(std::string &b, long long x, int width) {
-    std::string digits = std::to_string(x < 0 ? -x : x);
+    char digits[24];
+    int n = 0;
+    unsigned long long u = x < 0 ? 0ULL - static_cast<unsigned long long>(x) : static_cast<unsigned long long>(x);
+    do {
+        digits[n++] = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u);
     if (x < 0) b += '-';
-    if (static_cast<int>(digits.size()) < width) b.append(static_cast<std::size_t>(width) - digits.size(), '0');
-    b += digits;
+    if (n < width) b.append(static_cast<std::size_t>(width - n), '0');
+    while (n) b += digits[--n];
 }
 
 void append_zone(std::string &b, Std s, int offset) {
@@ -157,6 +164,14 @@ void append_fraction(std::string &b, const Chunk &c, int nanosecond) {
     b.append(buf, n);
 }
 
+// The zone tzset() last set, as far as the caches below need to tell zones apart: its names and its offset.
+struct ZoneKey {
+    const char *std_name = nullptr, *dst_name = nullptr;
+    long offset = 0;
+    static ZoneKey current() { return ZoneKey{::tzname[0], ::tzname[1], ::timezone}; }
+    bool operator==(const ZoneKey &) const = default;
+};
+
 constexpr const char *kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
                                    "July",    "August",   "September", "October", "November", "December"};
 constexpr const char *kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
@@ -164,7 +179,27 @@ constexpr const char *kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Th
 } // namespace
 
 CivilTime local_time(base::Usec realtime) {
+    // A reply formats a few moments (the start, the last ping, now) again and again: the calendar fields of the last
+    // few seconds asked for are kept, for the zone tzset() last set (a new tzset() with another zone misses the
+    // cache; localtime_r itself does not look at TZ again).
+    struct Cached {
+        time_t secs = 0;
+        bool valid = false;
+        ZoneKey zone;
+        CivilTime t;
+    };
+    thread_local std::array<Cached, 4> cache;
+    thread_local unsigned next = 0;
+    const ZoneKey zone = ZoneKey::current();
     const time_t secs = static_cast<time_t>(realtime / base::kUsecPerSec);
+    const int nanosecond = static_cast<int>(realtime % base::kUsecPerSec) * 1000;
+    for (const Cached &c : cache) {
+        if (c.valid && c.secs == secs && c.zone == zone) {
+            CivilTime t = c.t;
+            t.nanosecond = nanosecond;
+            return t;
+        }
+    }
     struct tm tm {};
     localtime_r(&secs, &tm);
     CivilTime t;
@@ -174,11 +209,13 @@ CivilTime local_time(base::Usec realtime) {
     t.hour = tm.tm_hour;
     t.minute = tm.tm_min;
     t.second = tm.tm_sec;
-    t.nanosecond = static_cast<int>(realtime % base::kUsecPerSec) * 1000;
+    t.nanosecond = nanosecond;
     t.weekday = tm.tm_wday;
     t.yday = tm.tm_yday + 1;
     t.offset = static_cast<int>(tm.tm_gmtoff);
     t.zone = tm.tm_zone ? tm.tm_zone : "";
+    cache[next] = Cached{secs, true, zone, t};
+    next = (next + 1) % cache.size();
     return t;
 }
 
@@ -239,7 +276,23 @@ std::string format_go_time(const CivilTime &t, std::string_view layout) {
 }
 
 std::string format_timestamp(base::Usec realtime, std::string_view layout) {
-    return format_go_time(local_time(realtime), layout.empty() ? kRfc3339 : layout);
+    if (layout.empty()) layout = kRfc3339;
+    // The same moments come back reply after reply (an instance's start): the last few texts are kept, for the zone
+    // as local_time keys it.
+    struct Cached {
+        base::Usec realtime = 0;
+        ZoneKey zone;
+        std::string layout, text;
+    };
+    thread_local std::array<Cached, 4> cache;
+    thread_local unsigned next = 0;
+    const ZoneKey zone = ZoneKey::current();
+    for (const Cached &c : cache)
+        if (!c.text.empty() && c.realtime == realtime && c.layout == layout && c.zone == zone) return c.text;
+    std::string text = format_go_time(local_time(realtime), layout);
+    cache[next] = Cached{realtime, zone, std::string(layout), text};
+    next = (next + 1) % cache.size();
+    return text;
 }
 
 } // namespace watchd::api::patrol

@@ -72,6 +72,24 @@ TEST_F(ZoneTest, EmptyLayoutIsRfc3339InSeconds) {
     EXPECT_EQ(format_timestamp(1151787845000000, ""), "2006-07-01T23:04:05+02:00"); // summer time
 }
 
+TEST_F(ZoneTest, ManyMomentsInTurnEachGetTheirOwnFields) {
+    // More moments than local_time keeps, asked for in turn twice, each a second and a day apart: every answer is
+    // the one strftime gives for that moment, not a neighbour's.
+    zone("Asia/Kolkata");
+    for (int round = 0; round < 2; ++round) {
+        for (int k = 0; k < 9; ++k) {
+            const base::Usec t = kReference + static_cast<base::Usec>(k) * (86400 + 1) * base::kUsecPerSec + k;
+            const time_t secs = static_cast<time_t>(t / base::kUsecPerSec);
+            struct tm tm {};
+            localtime_r(&secs, &tm);
+            char want[64];
+            std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S+05:30 %a %Z", &tm);
+            EXPECT_EQ(format_timestamp(t, "2006-01-02T15:04:05Z07:00 Mon MST"), want) << round << " " << k;
+            EXPECT_EQ(format_timestamp(t, ".000000"), "." + std::to_string(123456 + k)) << k;
+        }
+    }
+}
+
 TEST(GoTime, CivilTimeFields) {
     CivilTime t;
     t.year = 987;
