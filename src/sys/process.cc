@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -46,13 +47,14 @@ namespace watchd::sys {
 namespace {
 
 // The steps of the child, in order; the child records each before taking it.
-enum class Step : int { Start, Signals, Setsid, Stdin, Stdout, Stderr, CloseFds, Nofile, Chdir, Setgroups, Setresgid,
+enum class Step : int { Start, Cgroup, Signals, Setsid, Stdin, Stdout, Stderr, CloseFds, Nofile, Chdir, Setgroups, Setresgid,
                         Setresuid, Execve };
 
 // The call that takes the step (the Error's `where`).
 WATCHD_CHILD_CODE const char *step_name(Step s) {
     switch (s) {
     case Step::Start: return "clone";
+    case Step::Cgroup: return "cgroup.procs";
     case Step::Signals: return "sigaction";
     case Step::Setsid: return "setsid";
     case Step::Stdin:
@@ -132,6 +134,7 @@ WATCHD_CHILD_CODE void describe(Text &t, Step step, const ExecSpec &s, int devnu
         t.add_number(s.uid);
         break;
     case Step::Execve: t.add(s.path); break;
+    case Step::Cgroup: t.add("(joining the app's cgroup)"); break;
     case Step::Start:
     case Step::Signals:
     case Step::Setsid:
@@ -150,6 +153,7 @@ struct ChildArgs {
     char *const *argv;
     char *const *envp;
     int devnull;
+    int cgroup_procs = -1; // cgroup.procs of spec->cgroup_fd when the kernel did not put the child there itself
     volatile int error = kNoReport; // errno of the failed step, 0 when it reached execve
     volatile Step step = Step::Start; // the step the child is at (the failed one when error > 0)
 };
@@ -179,6 +183,11 @@ struct ChildArgs {
 WATCHD_CHILD_CODE int child_main(void *p) {
     auto *a = static_cast<ChildArgs *>(p);
     const ExecSpec &s = *a->spec;
+    if (a->cgroup_procs >= 0) {
+        // No CLONE_INTO_CGROUP: join the cgroup now, before anything of the app runs ("0" is the writer itself).
+        a->step = Step::Cgroup;
+        if (write(a->cgroup_procs, "0", 1) != 1) child_fail(a, Step::Cgroup);
+    }
     // Default dispositions and an empty mask: watchd blocks SIGTERM/SIGHUP/SIGCHLD for sd-event. Without
     // CLONE_SIGHAND the child has its own copy of the handler table, so this does not touch watchd's.
     a->step = Step::Signals;
@@ -242,6 +251,70 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
     return out;
 }
 
+// clone3(args, size) whose child runs fn(arg) on args->stack and exits with its result (it never returns here):
+// glibc has no clone3 wrapper taking a function, and a child that shares watchd's memory cannot return into the
+// caller's frame. Returns the child's PID, or -errno. Only where written below; elsewhere spawn() uses clone().
+#if defined(__x86_64__) || defined(__aarch64__)
+#define WATCHD_HAVE_CLONE3 1
+extern "C" long watchd_clone3(void *args, size_t size, int (*fn)(void *), void *arg);
+#if defined(__x86_64__)
+asm(R"(
+    .text
+    .globl watchd_clone3
+    .hidden watchd_clone3
+    .type watchd_clone3, @function
+watchd_clone3:
+    .cfi_startproc
+    mov %rdx, %r8           # fn and arg survive the syscall in r8/r9 (it clobbers rcx and r11 only)
+    mov %rcx, %r9
+    mov $435, %eax          # SYS_clone3
+    syscall
+    test %rax, %rax
+    jz 1f
+    ret                     # the parent: the child's PID or -errno
+1:  .cfi_undefined rip      # the child, on its own stack (16-byte aligned): no frame above this one
+    xor %ebp, %ebp
+    mov %r9, %rdi
+    call *%r8
+    mov %eax, %edi
+    mov $60, %eax           # SYS_exit
+    syscall
+    hlt
+    .cfi_endproc
+    .size watchd_clone3, .-watchd_clone3
+)");
+#else
+asm(R"(
+    .text
+    .globl watchd_clone3
+    .hidden watchd_clone3
+    .type watchd_clone3, %function
+watchd_clone3:
+    mov x10, x2             // fn and arg survive the syscall in x10/x11
+    mov x11, x3
+    mov x8, #435            // SYS_clone3
+    svc #0
+    cbz x0, 1f
+    ret                     // the parent: the child's PID or -errno
+1:  mov x29, #0             // the child, on its own stack: no frame above this one
+    mov x30, #0
+    mov x0, x11
+    blr x10
+    mov x8, #93             // SYS_exit
+    svc #0
+    brk #0
+    .size watchd_clone3, .-watchd_clone3
+)");
+#endif
+
+// The kernel's struct clone_args (linux/sched.h, version 2: with `cgroup`).
+struct CloneArgs {
+    std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+        cgroup;
+};
+constexpr std::uint64_t kCloneIntoCgroup = 0x200000000ULL;
+#endif
+
 // The child's stack. One suffices: CLONE_VFORK keeps watchd (single-threaded) suspended until the child has
 // exec'ed, so two children never use it at once.
 alignas(64) char g_child_stack[256 * 1024];
@@ -268,8 +341,31 @@ base::Result<Spawned> spawn(const ExecSpec &spec) {
 #endif
     // posix_spawn's technique plus a pidfd: no copy of watchd's page tables, and the exec result is known here.
     int pidfd = -1;
-    pid_t pid = ::clone(child_main, g_child_stack + sizeof g_child_stack,
-                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+    pid_t pid = -1;
+    base::UniqueFd procs; // cgroup.procs, for a child that has to join the cgroup itself
+    if (spec.cgroup_fd >= 0) {
+#ifdef WATCHD_HAVE_CLONE3
+        CloneArgs ca{};
+        ca.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | kCloneIntoCgroup;
+        ca.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
+        ca.exit_signal = SIGCHLD;
+        ca.stack = reinterpret_cast<std::uintptr_t>(g_child_stack);
+        ca.stack_size = sizeof g_child_stack;
+        ca.cgroup = static_cast<std::uint64_t>(spec.cgroup_fd);
+        const long r = watchd_clone3(&ca, sizeof ca, child_main, &args);
+        if (r >= 0) pid = static_cast<pid_t>(r);
+        else if (r != -ENOSYS && r != -E2BIG && r != -EINVAL) return base::unexpected(base::errno_error(static_cast<int>(-r), "clone3", "into the app's cgroup"));
+        // else: a kernel before 5.7 (no clone3, or no CLONE_INTO_CGROUP): the child joins by itself below
+#endif
+        if (pid < 0) {
+            procs.reset(::openat(spec.cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
+            if (!procs) return base::unexpected(base::errno_error(errno, "open", "cgroup.procs of the app's cgroup"));
+            args.cgroup_procs = procs.get();
+        }
+    }
+    if (pid < 0)
+        pid = ::clone(child_main, g_child_stack + sizeof g_child_stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                      &args, &pidfd);
     if (pid < 0 && errno == EINVAL) { // kernels before 5.2: no CLONE_PIDFD (pidfd_open below)
         pidfd = -1;
         pid = ::clone(child_main, g_child_stack + sizeof g_child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);

@@ -26,6 +26,10 @@ struct ExecSpec {
     // Soft RLIMIT_NOFILE set in the child before exec (watchd raises its own to the hard limit; apps get the
     // limit watchd started with). Unset: the child keeps watchd's. Above the hard limit: spawn() fails.
     std::optional<rlim_t> nofile_soft;
+    // A cgroup v2 directory (an fd open on it) the child starts in: clone3(CLONE_INTO_CGROUP) where the kernel and
+    // the architecture allow (x86-64 and arm64, Linux 5.7), so it is never anywhere else; otherwise the child
+    // writes itself into the cgroup's cgroup.procs before anything of the app runs. -1: watchd's own cgroup.
+    int cgroup_fd = -1;
 };
 
 struct Spawned {
@@ -33,8 +37,8 @@ struct Spawned {
     base::Pidfd pidfd;
 };
 
-// Starts the child. The child resets signals, closes every other fd, sets RLIMIT_NOFILE, chdir()s, drops
-// privileges and execs; if any step fails it writes "watchd: <step> <what>: <strerror>" to its stderr (e.g.
+// Starts the child. The child joins spec.cgroup_fd's cgroup, resets signals, closes every other fd, sets
+// RLIMIT_NOFILE, chdir()s, drops privileges and execs; if any step fails it writes "watchd: <step> <what>: <strerror>" to its stderr (e.g.
 // "watchd: chdir /srv/missing: No such file or directory") and exits 127, and spawn() returns that step as the
 // error, known before clone() returns: code errno, where the call ("chdir", "setresuid", "execve"...), what its
 // object (the directory, "uid 1000", the binary's path...). A child that dies before it can say (killed, or a
