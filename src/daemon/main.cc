@@ -11,6 +11,7 @@
 #include "api/udp/listener.h"
 #include "config/load.h"
 #include "daemon/options.h"
+#include "sys/cgroup.h"
 #include "event/loop.h"
 #include "event/source.h"
 #include "supervisor/supervisor.h"
@@ -82,6 +83,30 @@ public:
         if (supervisor_ && bus_) supervisor_->remove_observer(*bus_);
     }
 
+    // Under systemd with Delegate=yes: watchd into supervisor/, each app into app-<id>/ of its own cgroup.
+    std::shared_ptr<const sys::cgroup::Tree> setup_cgroups() {
+        if (!opts_.cgroups) {
+            sys::log::daemon(LOG_INFO, "cgroups: off (--cgroups=no): apps run in watchd's cgroup");
+            return nullptr;
+        }
+        auto dir = sys::cgroup::find_delegated();
+        if (!dir) {
+            sys::log::daemon(LOG_INFO, "cgroups: none delegated to watchd (" + dir.error().message() +
+                                           "): apps run in watchd's cgroup, tracked by process group and session");
+            return nullptr;
+        }
+        auto tree = sys::cgroup::Tree::setup(*dir);
+        if (!tree) {
+            sys::log::daemon(LOG_WARNING, "cgroups: cannot use " + *dir + ": " + tree.error().message() +
+                                              "; apps run in watchd's cgroup");
+            return nullptr;
+        }
+        const std::string controllers = tree->controllers();
+        sys::log::daemon(LOG_INFO, "cgroups: each app runs in " + *dir + "/app-<id> (controllers: " +
+                                       (controllers.empty() ? std::string("none") : controllers) + ")");
+        return std::make_shared<const sys::cgroup::Tree>(std::move(*tree));
+    }
+
     int run() {
         // Each app costs watchd a few fds: raise the soft limit; apps get back the one watchd was started with.
         const rlim_t app_fd_limit = sys::raise_fd_limit();
@@ -105,7 +130,8 @@ public:
         }
         loop_ = std::move(*loop);
         supervisor_ = std::make_unique<supervisor::Supervisor>(
-            *loop_, supervisor::SupervisorOptions{app_fd_limit == RLIM_INFINITY ? 0 : std::uint64_t(app_fd_limit)});
+            *loop_, supervisor::SupervisorOptions{app_fd_limit == RLIM_INFINITY ? 0 : std::uint64_t(app_fd_limit),
+                                                  setup_cgroups()});
         supervisor_->add_observer(*this);
         for (int sig : {SIGTERM, SIGINT}) {
             auto s = event::SignalSource::create(*loop_, sig, [this](const signalfd_siginfo &) { stop(); });

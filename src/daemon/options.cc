@@ -50,6 +50,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::string &error) 
             auto v = need(); if (!v) return std::nullopt; o.http.push_back(*v);
         } else if (name == "udp") {
             auto v = need(); if (!v) return std::nullopt; o.udp.push_back(*v);
+        } else if (name == "cgroups") {
+            auto v = need(); if (!v) return std::nullopt;
+            if (*v == "auto") o.cgroups = true;
+            else if (*v == "no") o.cgroups = false;
+            else { error = "--cgroups: expected auto or no, got \"" + *v + "\""; return std::nullopt; }
         } else if (name == "log-filter" || name == "logfilter") {
             auto v = need(); if (!v) return std::nullopt; o.log_filter = *v;
         } else if (name == "log-level") {
@@ -77,6 +82,8 @@ void print_help(const char *argv0) {
                 "      --check-config FILE validate FILE (and its drop-ins), print every error, exit 0/1\n"
                 "      --http ADDR         HTTP API listen address (repeatable; overrides http.listen)\n"
                 "      --udp ADDR          UDP API listen address (repeatable; overrides udp.listen)\n"
+                "      --cgroups auto|no   auto (default): each app in its own cgroup when systemd delegated one\n"
+                "                          (Delegate=yes); no: never\n"
                 "      --log-filter TEXT   only log messages containing TEXT (gossm's -logfilter)\n"
                 "      --log-level LEVEL   emerg, alert, crit, err, warning, notice, info (default), debug\n"
                 "      --log-target T      auto (journal when present), journal, stderr\n"

@@ -16,6 +16,7 @@ struct Options {
     std::vector<std::string> http;           // --http ADDR (repeatable): overrides http.listen
     std::vector<std::string> udp;            // --udp ADDR (repeatable): overrides udp.listen
     std::string log_filter;
+    bool cgroups = true;                     // --cgroups=no: never put apps in cgroups, even when delegated
     int log_level = 6;                       // LOG_INFO
     sys::log::Target log_target = sys::log::Target::Auto;
     bool help = false, version = false;

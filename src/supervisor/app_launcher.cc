@@ -135,7 +135,7 @@ std::vector<std::string> AppLauncher::environment(const model::AppSpec &s, const
     return dedupe_env(env);
 }
 
-base::Result<Launched> AppLauncher::launch(const model::AppSpec &s) const {
+base::Result<Launched> AppLauncher::launch(const model::AppSpec &s, int cgroup_fd) const {
     const std::string exec = s.exec_path();
     if (auto ok = sys::check_executable(exec); !ok)
         return base::unexpected(base::Error{{}, "/apps/" + s.id + "/binary", ok.error().message()});
@@ -144,6 +144,7 @@ base::Result<Launched> AppLauncher::launch(const model::AppSpec &s) const {
     x.argv.push_back(exec);
     x.argv.insert(x.argv.end(), s.args.begin(), s.args.end());
     x.working_directory = s.working_directory;
+    x.cgroup_fd = cgroup_fd;
     if (fd_soft_limit_) x.nofile_soft = static_cast<rlim_t>(fd_soft_limit_);
     std::vector<std::string> user_env;
     if (!s.user.empty() || !s.group.empty()) {

@@ -32,7 +32,8 @@ public:
 
     // Starts the app. Errors name the config key at fault (/apps/<id>/binary, /apps/<id>/user, ...) or the step
     // of the child that failed (chdir, setresuid, execve...).
-    base::Result<Launched> launch(const model::AppSpec &spec) const;
+    // cgroup_fd: the app's cgroup (-1: watchd's own).
+    base::Result<Launched> launch(const model::AppSpec &spec, int cgroup_fd = -1) const;
 
     // The environment of an instance, later entries of a duplicated key winning: watchd's own (env-parent), the
     // user's HOME/USER/LOGNAME (`user` set), `env`, then WATCHD_* and PATROL_* variables.

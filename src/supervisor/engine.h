@@ -23,6 +23,7 @@
 #include "supervisor/supervisor.h"
 #include "supervisor/unit_runtime.h"
 #include "supervisor/view.h"
+#include "sys/cgroup.h"
 
 namespace watchd::supervisor {
 
@@ -47,8 +48,8 @@ struct Unit {
     AppUnit *app() { return std::get_if<AppUnit>(&k); }
     const AppUnit *app() const { return std::get_if<AppUnit>(&k); }
     bool has_pending_spec() const;
-    // Down: inactive and nothing of it left running.
-    bool down() const { return core().state == UnitState::Inactive && rt.processes.empty(); }
+    // Down: inactive and nothing of it left running (in cgroup mode: its cgroup is empty too).
+    bool down() const { return core().state == UnitState::Inactive && rt.processes.empty() && !rt.cgroup.busy; }
 };
 
 // Empty when `pid` may be taken as one of the app's processes (the app runs as root, or the process runs as the
@@ -99,6 +100,15 @@ private:
     // Reads what is buffered; retires the reader at EOF (safe from inside its own callback).
     void drain_output(Unit &u, OutputReader &r);
     void arm_timer(Unit &u, model::TimerKind k, base::Usec at);
+    // containment.cc: apps in cgroups
+    int app_cgroup(Unit &u);
+    bool cgroup_populated(Unit &u);
+    void watch_cgroup(Unit &u);
+    void cgroup_changed(Unit &u);
+    void kill_cgroup(Unit &u, std::string_view why);
+    bool hold_exit(Unit &u, const model::ev::ProcessExited &e);
+    void after_step_cgroup(Unit &u);
+    void remove_cgroup(const Unit &u);
     void cancel_timer(Unit &u, model::TimerKind k);
 
     event::Loop &loop_;
@@ -121,6 +131,7 @@ private:
     // Resources replaced while one of their callbacks may still be on the stack: freed on the next iteration.
     std::vector<std::shared_ptr<void>> graveyard_;
     std::unique_ptr<event::Timer> reaper_;
+    std::shared_ptr<const sys::cgroup::Tree> cgroups_;
 };
 
 } // namespace watchd::supervisor

@@ -55,7 +55,14 @@ void Engine::do_spawn(Unit &u) {
         u.rt.spawn_deferred = true; // started once the last leftover of the failed launch is gone
         return;
     }
-    auto r = launcher_.launch(a->spec);
+    const int cgroup = app_cgroup(u);
+    if (cgroup >= 0 && cgroup_populated(u)) {
+        // The previous instance left processes behind (a crashed app's children): none runs beside the next one.
+        u.rt.spawn_deferred = true;
+        kill_cgroup(u, "left by the previous instance");
+        return;
+    }
+    auto r = launcher_.launch(a->spec, cgroup);
     if (!r) {
         queue(u, mdl::ev::SpawnFailed{r.error().message()});
         return;
@@ -112,6 +119,7 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
         for (auto &o : u.rt.outputs)
             if (o->pid == e.pid) mine.push_back(o.get());
         for (OutputReader *o : mine) drain_output(u, *o);
+        if (hold_exit(u, e)) return;
         post(u, e);
     };
     if (child) {
@@ -138,7 +146,24 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
 
 void Engine::do_kill(Unit &u, int sig) {
     const AppUnit *a = u.app();
+    std::vector<pid_t> in_cgroup;
+    if (const int dir = u.rt.cgroup.dir.get(); dir >= 0) {
+        // Everything the app started is in its cgroup: SIGKILL is cgroup.kill, other signals go to each process.
+        if (auto procs = sys::cgroup::procs(dir)) in_cgroup = std::move(*procs);
+        if (sig == SIGKILL) {
+            if (auto ok = sys::cgroup::kill_all(dir); !ok)
+                announce(u, mdl::Announcement::Error, LOG_WARNING, "cannot kill the app's cgroup: " + ok.error().message());
+        } else {
+            for (pid_t pid : in_cgroup) ::kill(pid, sig);
+        }
+        if (!in_cgroup.empty()) {
+            u.rt.cgroup.busy = true;
+            watch_cgroup(u);
+        }
+    }
     for (auto &p : u.rt.processes) {
+        // A process outside the cgroup (named by a ping or a pid file) is signalled as before.
+        if (std::find(in_cgroup.begin(), in_cgroup.end(), p->pid) != in_cgroup.end()) continue;
         if (p->child && a && a->spec.keepalive != mdl::KeepAlive::PidFile) (void)sys::kill_group(p->pid, sig);
         if (auto r = sys::pidfd_kill(p->fd.get(), sig); !r)
             announce(u, mdl::Announcement::Error, LOG_WARNING, r.error().message());

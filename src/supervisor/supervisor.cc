@@ -23,7 +23,8 @@ bool Unit::has_pending_spec() const {
 }
 
 Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
-    : loop_(loop), launcher_(options.app_fd_soft_limit), instance_id_(base::uuid_v4()), started_(base::now_realtime()) {
+    : loop_(loop), launcher_(options.app_fd_soft_limit), instance_id_(base::uuid_v4()), started_(base::now_realtime()),
+      cgroups_(options.cgroups) {
     // Freeing retired resources can wait until nothing else is pending.
     auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
@@ -69,6 +70,7 @@ void Engine::step(Unit &u, const model::Event &e) {
         if (!std::holds_alternative<model::act::Announce>(a)) execute(u, a);
     for (const auto &a : actions)
         if (std::holds_alternative<model::act::Announce>(a)) execute(u, a);
+    if (cgroups_ && c.state != old_state) after_step_cgroup(u);
     if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
     const UnitView v = make_view(u, false);
     for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);
@@ -88,6 +90,7 @@ void Engine::after_drain() {
         if (u.down() && u.removing) {
             count(u, -1);
             const UnitRef ref = u.ref;
+            remove_cgroup(u);
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
             for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_removed(ref);

@@ -18,6 +18,9 @@ class Loop;
 namespace watchd::model {
 struct Config;
 }
+namespace watchd::sys::cgroup {
+class Tree;
+}
 
 namespace watchd::supervisor {
 
@@ -27,6 +30,9 @@ struct SupervisorOptions {
     // The soft RLIMIT_NOFILE apps get (watchd raises its own; apps keep the one watchd was started with).
     // 0: apps inherit watchd's.
     std::uint64_t app_fd_soft_limit = 0;
+    // The cgroup delegated to watchd (watchd already in its supervisor/ leaf): each app runs in its own app-<id>/
+    // below it, is killed there as a whole, and is down only once that cgroup is empty. Null: no cgroups.
+    std::shared_ptr<const sys::cgroup::Tree> cgroups;
 };
 
 class Supervisor final : public CommandSink, public ViewProvider {

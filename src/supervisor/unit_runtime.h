@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "base/time.h"
 #include "base/unique_fd.h"
 #include "event/source.h"
+#include "model/event.h"
 
 namespace watchd::supervisor {
 
@@ -42,6 +44,15 @@ struct OutputBudget {
     std::uint64_t dropped = 0;   // dropped in this window, told when the window ends
 };
 
+// An app's cgroup (cgroup mode): the directory, a watch on its cgroup.events, and what waits for it to empty.
+struct CgroupRuntime {
+    base::UniqueFd dir;
+    base::UniqueFd inotify;
+    std::unique_ptr<event::IoSource> watch; // after inotify: disabled before the fd is closed
+    bool busy = false; // processes were signalled or killed there and the unit waits for them to be gone
+    std::optional<model::ev::ProcessExited> held_exit; // the main process's exit while stopping, until it is empty
+};
+
 struct UnitRuntime {
     std::vector<std::unique_ptr<WatchedProcess>> processes;
     std::vector<std::unique_ptr<OutputReader>> outputs;
@@ -49,6 +60,7 @@ struct UnitRuntime {
     std::unique_ptr<event::Timer> exec_timer;
     bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
     OutputBudget output_budget;
+    CgroupRuntime cgroup;
     struct RefusedPings {
         base::Usec logged = 0; // monotonic µs of the last message, 0 = none yet
         std::uint64_t count = 0; // refused since then

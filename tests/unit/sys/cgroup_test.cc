@@ -3,6 +3,7 @@
 // Delegate=yes unit. Skipped where the hierarchy is missing or not writable (not root, a read-only /sys).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -167,7 +168,13 @@ TEST_F(CgroupTest, SignalAllReachesEveryProcessAndUsageCountsCpu) {
     x.cgroup_fd = app->get();
     auto child = sys::spawn(x);
     ASSERT_TRUE(child) << child.error().message();
-    ASSERT_TRUE(wait_until([&] { auto p = procs(app->get()); return p && p->size() == 2; }, 20000));
+    // Both there, the second one exec'ed already: a signal to the shell's fork before its exec can be lost.
+    ASSERT_TRUE(wait_until([&] {
+        auto p = procs(app->get());
+        return p && p->size() == 2 && std::any_of(p->begin(), p->end(), [](pid_t pid) {
+                   return slurp("/proc/" + std::to_string(pid) + "/comm") == "sleep\n";
+               });
+    }, 20000));
     auto u = usage(app->get());
     ASSERT_TRUE(u);
     EXPECT_GT(u->cpu_usec, 10000u) << "a shell counting to 200000 used no CPU?";
