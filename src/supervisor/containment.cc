@@ -17,6 +17,19 @@ namespace mdl = watchd::model;
 int Engine::app_cgroup(Unit &u) {
     if (!cgroups_ || !u.app()) return -1;
     CgroupRuntime &cg = u.rt.cgroup;
+    if (cg.dir && cg.killed && !cg.busy) {
+        cg.watch.reset(); // on the old directory
+        cg.inotify.reset();
+        cg.dir.reset();
+        cg.killed = false;
+        auto fd = cgroups_->renew_app(u.ref.id);
+        if (!fd) {
+            announce(u, mdl::Announcement::Error, LOG_ERR,
+                     "cannot make the app's cgroup anew: " + fd.error().message() + "; it runs in watchd's own");
+            return -1;
+        }
+        cg.dir = std::move(*fd);
+    }
     if (!cg.dir) {
         auto fd = cgroups_->open_app(u.ref.id);
         if (!fd) {
@@ -84,6 +97,7 @@ void Engine::kill_cgroup(Unit &u, std::string_view why) {
         return;
     }
     u.rt.cgroup.busy = true;
+    u.rt.cgroup.killed = true;
     watch_cgroup(u);
     if (left && !left->empty()) {
         std::string pids;

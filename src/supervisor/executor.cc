@@ -151,6 +151,7 @@ void Engine::do_kill(Unit &u, int sig) {
         // Everything the app started is in its cgroup: SIGKILL is cgroup.kill, other signals go to each process.
         if (auto procs = sys::cgroup::procs(dir)) in_cgroup = std::move(*procs);
         if (sig == SIGKILL) {
+            u.rt.cgroup.killed = true;
             if (auto ok = sys::cgroup::kill_all(dir); !ok)
                 announce(u, mdl::Announcement::Error, LOG_WARNING, "cannot kill the app's cgroup: " + ok.error().message());
         } else {

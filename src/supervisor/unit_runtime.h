@@ -50,6 +50,7 @@ struct CgroupRuntime {
     base::UniqueFd inotify;
     std::unique_ptr<event::IoSource> watch; // after inotify: disabled before the fd is closed
     bool busy = false; // processes were signalled or killed there and the unit waits for them to be gone
+    bool killed = false; // cgroup.kill was used: the next instance gets the cgroup made anew (Tree::renew_app)
     std::optional<model::ev::ProcessExited> held_exit; // the main process's exit while stopping, until it is empty
 };
 

@@ -175,6 +175,11 @@ base::Result<base::UniqueFd> Tree::open_app(const std::string &id) const {
     return fd;
 }
 
+base::Result<base::UniqueFd> Tree::renew_app(const std::string &id) const {
+    if (auto ok = remove_app(id); !ok) return base::unexpected(ok.error());
+    return open_app(id);
+}
+
 base::Result<void> Tree::remove_app(const std::string &id) const {
     const std::string name = "app-" + id;
     if (::unlinkat(dir_.get(), name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)

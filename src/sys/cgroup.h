@@ -45,6 +45,9 @@ public:
     // Opens the app's cgroup, making it when it does not exist: an fd on the directory, for spawn (CLONE_INTO_CGROUP)
     // and the calls below.
     base::Result<base::UniqueFd> open_app(const std::string &id) const;
+    // The app's cgroup made anew (removed and made again; it must be empty): after cgroup.kill, Linux 6.x kills
+    // every child later cloned into that cgroup at birth (its kill_seq no longer matches the parent's).
+    base::Result<base::UniqueFd> renew_app(const std::string &id) const;
     // Removes the app's cgroup; it must be empty (EBUSY otherwise). ENOENT counts as done.
     base::Result<void> remove_app(const std::string &id) const;
 

@@ -157,6 +157,35 @@ TEST_F(CgroupTest, ASpawnedChildStartsInItsAppCgroupAndItsWholeTreeIsKilledThere
     EXPECT_TRUE(tree.remove_app("web")); // gone already: done
 }
 
+TEST_F(CgroupTest, AfterAKillTheAppsNextProcessStartsAndRuns) {
+    // Linux 6.x (cgroup.kill's kill_seq): a child cloned into a cgroup once killed, while watchd's own cgroup was
+    // not, gets SIGKILL at birth. The next instance must start all the same.
+    auto t = Tree::setup(scratch_);
+    ASSERT_TRUE(t) << t.error().message();
+    auto app = t->open_app("web");
+    ASSERT_TRUE(app);
+    sys::ExecSpec x;
+    x.path = "/bin/sleep";
+    x.argv = {"/bin/sleep", "600"};
+    x.cgroup_fd = app->get();
+    auto first = sys::spawn(x);
+    ASSERT_TRUE(first) << first.error().message();
+    ASSERT_TRUE(kill_all(app->get()));
+    int st = 0;
+    ASSERT_EQ(::waitpid(first->pid, &st, 0), first->pid);
+    ASSERT_TRUE(wait_until([&] { auto e = populated(app->get()); return e && !*e; }));
+    auto fresh = t->renew_app("web");
+    ASSERT_TRUE(fresh) << fresh.error().message();
+    x.cgroup_fd = fresh->get();
+    auto second = sys::spawn(x);
+    ASSERT_TRUE(second) << second.error().message();
+    ::usleep(100000);
+    EXPECT_EQ(::waitpid(second->pid, &st, WNOHANG), 0) << "the next instance died: " << st;
+    EXPECT_EQ(cgroup_of(second->pid), scratch_.substr(mount_.size()) + "/app-web");
+    ::kill(second->pid, SIGKILL);
+    ::waitpid(second->pid, &st, 0);
+}
+
 TEST_F(CgroupTest, SignalAllReachesEveryProcessAndUsageCountsCpu) {
     auto t = Tree::setup(scratch_);
     ASSERT_TRUE(t) << t.error().message();
