@@ -92,7 +92,7 @@ public:
         auto dir = sys::cgroup::find_delegated();
         if (!dir) {
             sys::log::daemon(LOG_INFO, "cgroups: none delegated to watchd (" + dir.error().message() +
-                                           "): apps run in watchd's cgroup, tracked by process group and session");
+                                           "): apps run in watchd's cgroup, tracked by session");
             return nullptr;
         }
         auto tree = sys::cgroup::Tree::setup(*dir);
@@ -129,9 +129,20 @@ public:
             return 1;
         }
         loop_ = std::move(*loop);
-        supervisor_ = std::make_unique<supervisor::Supervisor>(
-            *loop_, supervisor::SupervisorOptions{app_fd_limit == RLIM_INFINITY ? 0 : std::uint64_t(app_fd_limit),
-                                                  setup_cgroups()});
+        supervisor::SupervisorOptions sopts;
+        sopts.app_fd_soft_limit = app_fd_limit == RLIM_INFINITY ? 0 : std::uint64_t(app_fd_limit);
+        sopts.cgroups = setup_cgroups();
+        if (!sopts.cgroups) {
+            // Outside a delegated cgroup, the apps' orphans come to watchd instead of PID 1: it can end them.
+            if (auto ok = sys::become_subreaper(); ok) {
+                sopts.subreaper = true;
+                sys::log::daemon(LOG_INFO, "subreaper: orphans of the apps' processes are adopted by watchd, and "
+                                           "killed with the app they came from");
+            } else {
+                sys::log::daemon(LOG_WARNING, "cannot become the apps' subreaper: " + ok.error().message());
+            }
+        }
+        supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_, std::move(sopts));
         supervisor_->add_observer(*this);
         for (int sig : {SIGTERM, SIGINT}) {
             auto s = event::SignalSource::create(*loop_, sig, [this](const signalfd_siginfo &) { stop(); });

@@ -1,12 +1,16 @@
-// Apps in cgroups (cgroup mode, under systemd with Delegate=yes): every process an app starts stays in its
-// app-<id>/ cgroup, the app is signalled and killed there as a whole, and it is down only once that cgroup is
-// empty (cgroup.events "populated 0", watched with inotify on the loop).
+// What an app starts is stopped with it. Cgroup mode (under systemd with Delegate=yes): every process an app starts
+// stays in its app-<id>/ cgroup, the app is signalled and killed there as a whole, and it is down only once that
+// cgroup is empty (cgroup.events "populated 0", watched with inotify on the loop). Subreaper mode (no cgroup):
+// orphans are re-parented to watchd and reaped here; what an ended instance leaves in its sessions, and adopted
+// orphans carrying its WATCHD_ID, are killed; at shutdown every adopted orphan is.
 #include <algorithm>
 #include <csignal>
 #include <syslog.h>
 
 #include "supervisor/engine.h"
 #include "sys/log.h"
+#include "sys/proc_info.h"
+#include "sys/process.h"
 
 namespace watchd::supervisor {
 
@@ -122,11 +126,94 @@ bool Engine::hold_exit(Unit &u, const mdl::ev::ProcessExited &e) {
 }
 
 // An instance that ended (failed, stopped, waiting to restart) leaves nothing running: what is left in its
-// cgroup is killed now.
+// cgroup (or, without one, in its sessions) is killed now.
 void Engine::after_step_cgroup(Unit &u) {
     const UnitState now = u.core().state;
     if (now != UnitState::Inactive && now != UnitState::Failed && now != UnitState::Backoff) return;
     if (u.rt.cgroup.dir && cgroup_populated(u)) kill_cgroup(u, "left behind when the instance ended");
+    else if (subreaper_ && u.app()) kill_leftovers(u, "left behind when the instance ended");
+}
+
+// Subreaper mode: a session watchd may end with the instance. Only the spawned process's own and those a watched
+// process leads (a daemon that called setsid): never the session of a process that merely pinged from a terminal.
+void Engine::note_session(Unit &u, pid_t pid, pid_t session) {
+    if (!subreaper_ || session <= 1) return;
+    if (session != pid && session != u.core().instance_pid) return;
+    if (std::find(u.rt.sessions.begin(), u.rt.sessions.end(), session) == u.rt.sessions.end())
+        u.rt.sessions.push_back(session);
+}
+
+namespace {
+
+// The watched children of every unit: sd-event reaps those (P_PIDFD); reap_orphans() must leave them be.
+bool is_watched_child(const std::map<UnitRef, std::unique_ptr<Unit>> &units, pid_t pid) {
+    for (const auto &[ref, u] : units)
+        for (const auto &p : u->rt.processes)
+            if (p->child && p->pid == pid) return true;
+    return false;
+}
+
+std::string describe_exit(const sys::ExitInfo &e) {
+    return e.signal ? "killed by signal " + std::to_string(e.signal) : "exited " + std::to_string(e.code);
+}
+
+} // namespace
+
+// SIGCHLD (and after each exit of an app's process): reap every adopted orphan that has exited, saying whose it was.
+void Engine::reap_orphans() {
+    for (pid_t pid : sys::own_children()) {
+        if (is_watched_child(units_, pid)) continue;
+        const auto ids = sys::process_ids(pid);
+        if (!ids || !ids->zombie) continue;
+        const std::string app = sys::process_env(pid, "WATCHD_ID"); // a zombie has no environment left: usually ""
+        const auto exit = sys::reap_pid(pid);
+        if (!exit) continue;
+        Unit *owner = nullptr;
+        for (auto &[ref, u] : units_)
+            if (ref.kind == UnitKind::App && std::find(u->rt.sessions.begin(), u->rt.sessions.end(), ids->session) !=
+                                                 u->rt.sessions.end())
+                owner = u.get();
+        const std::string what = "reaped PID " + std::to_string(pid) + " (session " + std::to_string(ids->session) +
+                                 "), " + describe_exit(*exit);
+        if (owner) sys::log::daemon(LOG_DEBUG, "app " + owner->ref.id + ": " + what);
+        else sys::log::daemon(LOG_DEBUG, what + (app.empty() ? "" : ", of app " + app));
+    }
+}
+
+// Subreaper mode: SIGKILL to what the ended instance left in its sessions and to adopted orphans with its
+// WATCHD_ID; then forget the sessions (the next instance has its own).
+void Engine::kill_leftovers(Unit &u, std::string_view why) {
+    std::vector<pid_t> killed;
+    for (pid_t session : u.rt.sessions)
+        for (pid_t pid : sys::kill_session(session, SIGKILL)) killed.push_back(pid);
+    for (pid_t pid : sys::own_children()) {
+        if (is_watched_child(units_, pid) || std::find(killed.begin(), killed.end(), pid) != killed.end()) continue;
+        if (sys::process_env(pid, "WATCHD_ID") == u.ref.id && ::kill(pid, SIGKILL) == 0) killed.push_back(pid);
+    }
+    u.rt.sessions.clear();
+    if (killed.empty()) return;
+    std::string pids;
+    for (std::size_t i = 0; i < killed.size() && i < 10; ++i) pids += (i ? ", " : "") + std::to_string(killed[i]);
+    if (killed.size() > 10) pids += ", ...";
+    announce(u, mdl::Announcement::Stopping, LOG_NOTICE,
+             "killed " + std::to_string(killed.size()) + (killed.size() == 1 ? " process" : " processes") + " " +
+                 std::string(why) + " (PID " + pids + ")");
+}
+
+// At shutdown, once every app is down: no adopted orphan outlives watchd.
+void Engine::kill_adopted() {
+    if (!subreaper_) return;
+    for (pid_t pid : sys::own_children()) {
+        if (is_watched_child(units_, pid)) continue;
+        const auto ids = sys::process_ids(pid);
+        if (!ids || ids->zombie) continue;
+        const std::string app = sys::process_env(pid, "WATCHD_ID");
+        if (::kill(pid, SIGKILL) == 0)
+            sys::log::daemon(LOG_NOTICE, "killed PID " + std::to_string(pid) + ", left " +
+                                             (app.empty() ? std::string("by an app") : "by app " + app) +
+                                             " (adopted by watchd as its subreaper)");
+    }
+    reap_orphans();
 }
 
 void Engine::remove_cgroup(const Unit &u) {

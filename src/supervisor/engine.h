@@ -109,6 +109,10 @@ private:
     bool hold_exit(Unit &u, const model::ev::ProcessExited &e);
     void after_step_cgroup(Unit &u);
     void remove_cgroup(const Unit &u);
+    void note_session(Unit &u, pid_t pid, pid_t session);
+    void reap_orphans();
+    void kill_leftovers(Unit &u, std::string_view why);
+    void kill_adopted();
     void cancel_timer(Unit &u, model::TimerKind k);
 
     event::Loop &loop_;
@@ -132,6 +136,9 @@ private:
     std::vector<std::shared_ptr<void>> graveyard_;
     std::unique_ptr<event::Timer> reaper_;
     std::shared_ptr<const sys::cgroup::Tree> cgroups_;
+    bool subreaper_ = false;
+    std::unique_ptr<event::SignalSource> orphans_; // SIGCHLD of adopted orphans (subreaper mode)
+    std::unique_ptr<event::Timer> orphan_timer_;   // reap_orphans() on the next iteration, after sd-event's reaping
 };
 
 } // namespace watchd::supervisor

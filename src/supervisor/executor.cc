@@ -62,6 +62,7 @@ void Engine::do_spawn(Unit &u) {
         kill_cgroup(u, "left by the previous instance");
         return;
     }
+    if (subreaper_ && !u.rt.sessions.empty()) kill_leftovers(u, "left by the previous instance");
     auto r = launcher_.launch(a->spec, cgroup);
     if (!r) {
         queue(u, mdl::ev::SpawnFailed{r.error().message()});
@@ -94,6 +95,11 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
     w->child = child;
     w->leftover = leftover;
     w->fd = std::move(fd);
+    if (subreaper_ && !leftover)
+        if (auto ids = sys::process_ids(pid)) {
+            w->session = ids->session;
+            note_session(u, pid, ids->session);
+        }
     WatchedProcess *raw = w.get();
     auto finish = [this, &u, raw](mdl::ev::ProcessExited e) {
         // Retire the watch first: its callback is running right now (freed on the next iteration).
@@ -104,6 +110,8 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
             retire(std::shared_ptr<WatchedProcess>(std::move(*it)));
             u.rt.processes.erase(it);
         }
+        // Its exit may have orphaned others, whose SIGCHLD coalesced with its own: look once sd-event has reaped it.
+        if (subreaper_ && orphan_timer_ && !orphan_timer_->armed()) orphan_timer_->arm(1);
         if (raw->leftover) { // not the model's business; a deferred spawn may go now
             if (u.rt.spawn_deferred &&
                 std::none_of(u.rt.processes.begin(), u.rt.processes.end(), [](const auto &p) { return p->leftover; })) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <random>
+#include <csignal>
 #include <set>
 #include <syslog.h>
 
@@ -24,10 +25,17 @@ bool Unit::has_pending_spec() const {
 
 Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
     : loop_(loop), launcher_(options.app_fd_soft_limit), instance_id_(base::uuid_v4()), started_(base::now_realtime()),
-      cgroups_(options.cgroups) {
+      cgroups_(options.cgroups), subreaper_(options.subreaper) {
     // Freeing retired resources can wait until nothing else is pending.
     auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
+    if (subreaper_) {
+        auto sig = event::SignalSource::create(loop_, SIGCHLD, [this](const signalfd_siginfo &) { reap_orphans(); });
+        if (sig) orphans_ = std::move(*sig);
+        else sys::log::daemon(LOG_ERR, "cannot watch for orphans: " + sig.error().message() + "; they are reaped as apps exit");
+        auto later = event::Timer::create(loop_, [this] { reap_orphans(); }, event::Priority::Idle);
+        if (later) orphan_timer_ = std::move(*later);
+    }
 }
 
 Engine::~Engine() = default;
@@ -70,7 +78,7 @@ void Engine::step(Unit &u, const model::Event &e) {
         if (!std::holds_alternative<model::act::Announce>(a)) execute(u, a);
     for (const auto &a : actions)
         if (std::holds_alternative<model::act::Announce>(a)) execute(u, a);
-    if (cgroups_ && c.state != old_state) after_step_cgroup(u);
+    if ((cgroups_ || subreaper_) && c.state != old_state) after_step_cgroup(u);
     if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
     const UnitView v = make_view(u, false);
     for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);
@@ -104,8 +112,10 @@ void Engine::after_drain() {
         ++it;
     }
     if (shutting_down_ && shutdown_done_ &&
-        std::all_of(units_.begin(), units_.end(), [](const auto &kv) { return kv.second->down(); }))
+        std::all_of(units_.begin(), units_.end(), [](const auto &kv) { return kv.second->down(); })) {
+        kill_adopted();
         std::exchange(shutdown_done_, nullptr)();
+    }
 }
 
 Unit *Engine::find(const UnitRef &ref) const {

@@ -33,6 +33,10 @@ struct SupervisorOptions {
     // The cgroup delegated to watchd (watchd already in its supervisor/ leaf): each app runs in its own app-<id>/
     // below it, is killed there as a whole, and is down only once that cgroup is empty. Null: no cgroups.
     std::shared_ptr<const sys::cgroup::Tree> cgroups;
+    // Without cgroups: watchd is its apps' subreaper (sys::become_subreaper() done): it reaps the orphans it
+    // adopts, and kills what an app leaves behind (its sessions, and orphans with its WATCHD_ID) when an instance
+    // ends and at shutdown.
+    bool subreaper = false;
 };
 
 class Supervisor final : public CommandSink, public ViewProvider {

@@ -20,6 +20,7 @@ struct WatchedProcess {
     pid_t pid = 0;
     bool child = false; // spawned by watchd (reaped by sd-event) vs. found through a pid file or a ping
     bool leftover = false; // killed as a failed launch's leftover: the next spawn waits for its end
+    pid_t session = 0;     // its session when watching began
     base::Pidfd fd;
     std::unique_ptr<event::ChildSource> child_source;
     std::unique_ptr<event::IoSource> io_source;
@@ -62,6 +63,9 @@ struct UnitRuntime {
     bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
     OutputBudget output_budget;
     CgroupRuntime cgroup;
+    // Subreaper mode: the sessions of this instance's processes that watchd may end with it (the spawned one's,
+    // and that of each watched process leading its own session).
+    std::vector<pid_t> sessions;
     struct RefusedPings {
         base::Usec logged = 0; // monotonic µs of the last message, 0 = none yet
         std::uint64_t count = 0; // refused since then

@@ -2,6 +2,7 @@
 #include "sys/proc_info.h"
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
@@ -94,6 +95,44 @@ base::Result<uid_t> process_uid(pid_t pid) {
     return base::unexpected(base::Error{{}, "/proc/" + std::to_string(pid), "PID " + std::to_string(pid) + " is not running"});
 }
 
+base::Result<ProcessIds> process_ids(pid_t pid) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    std::ifstream statf(path);
+    std::string line;
+    if (!std::getline(statf, line)) return base::unexpected(base::errno_error(ESRCH, path, "no such process"));
+    // after "comm)": state ppid pgrp session (comm may hold ')' itself: the last one ends it)
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return base::unexpected(base::Error{{}, path, "unexpected contents"});
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    long ppid = 0, pgrp = 0, session = 0;
+    if (!(rest >> state >> ppid >> pgrp >> session)) return base::unexpected(base::Error{{}, path, "unexpected contents"});
+    return ProcessIds{static_cast<pid_t>(ppid), static_cast<pid_t>(pgrp), static_cast<pid_t>(session), state == "Z"};
+}
+
+std::vector<pid_t> own_children() {
+    std::vector<pid_t> out;
+    DIR *d = ::opendir("/proc/self/task");
+    if (!d) return out;
+    while (dirent *e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/children");
+        for (long pid; f >> pid;)
+            if (pid > 0) out.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::string process_env(pid_t pid, std::string_view name) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::string entry;
+    while (std::getline(f, entry, '\0'))
+        if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+            return entry.substr(name.size() + 1);
+    return {};
+}
+
 std::vector<pid_t> kill_session(pid_t id, int sig) {
     std::vector<pid_t> n;
     if (id <= 1) return n;
@@ -103,17 +142,10 @@ std::vector<pid_t> kill_session(pid_t id, int sig) {
         char *end = nullptr;
         const long pid = std::strtol(e->d_name, &end, 10);
         if (*end || pid <= 1 || pid == getpid()) continue;
-        std::ifstream statf(std::string("/proc/") + e->d_name + "/stat");
-        std::string line;
-        if (!std::getline(statf, line)) continue;
-        // after "comm)": state ppid pgrp session
-        const auto close = line.rfind(')');
-        if (close == std::string::npos) continue;
-        std::istringstream rest(line.substr(close + 1));
-        std::string state;
-        long ppid = 0, pgrp = 0, session = 0;
-        if (!(rest >> state >> ppid >> pgrp >> session) || state == "Z") continue;
-        if ((session == id || pgrp == id) && ::kill(static_cast<pid_t>(pid), sig) == 0) n.push_back(static_cast<pid_t>(pid));
+        const auto ids = process_ids(static_cast<pid_t>(pid));
+        if (!ids || ids->zombie) continue;
+        if ((ids->session == id || ids->pgrp == id) && ::kill(static_cast<pid_t>(pid), sig) == 0)
+            n.push_back(static_cast<pid_t>(pid));
     }
     ::closedir(d);
     return n;

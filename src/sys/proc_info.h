@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -24,6 +25,20 @@ base::Result<void> check_pid_file_age(const std::string &path, pid_t pid);
 
 // The real uid a process runs as (/proc/<pid>/status); an error when it does not run.
 base::Result<uid_t> process_uid(pid_t pid);
+
+// A process's place in the process tree (/proc/<pid>/stat); a zombie still has one until it is reaped.
+struct ProcessIds {
+    pid_t ppid = 0, pgrp = 0, session = 0;
+    bool zombie = false;
+};
+base::Result<ProcessIds> process_ids(pid_t pid);
+
+// The children of this process (/proc/self/task/*/children): its own, and the orphans it adopted as a subreaper.
+std::vector<pid_t> own_children();
+
+// The value of NAME in the environment a process was started with (/proc/<pid>/environ), empty when it is not
+// there or cannot be read (a zombie has none).
+std::string process_env(pid_t pid, std::string_view name);
 
 // Sends sig to every process whose session or process group is `id` (what a launcher that leads its own session
 // left behind, unless it left the session); returns the PIDs signalled. Never signals pid 1 or watchd.

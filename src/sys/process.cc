@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <sstream>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -428,6 +429,20 @@ base::Result<ExitInfo> reap(int pidfd) {
         info.code = si.si_status;
     else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
         info.signal = si.si_status;
+    return info;
+}
+
+base::Result<void> become_subreaper() {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return base::unexpected(base::errno_error(errno, "prctl", "PR_SET_CHILD_SUBREAPER"));
+    return {};
+}
+
+std::optional<ExitInfo> reap_pid(pid_t pid) {
+    siginfo_t si{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG) < 0 || si.si_pid != pid) return std::nullopt;
+    ExitInfo info;
+    if (si.si_code == CLD_EXITED) info.code = si.si_status;
+    else info.signal = si.si_status;
     return info;
 }
 

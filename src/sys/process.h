@@ -59,6 +59,12 @@ struct ExitInfo {
 // Reaps the exited child behind pidfd (waitid P_PIDFD, WNOHANG). Error ECHILD when it is not our child.
 base::Result<ExitInfo> reap(int pidfd);
 
+// Makes this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER): they are re-parented to it,
+// not to PID 1, and it must reap them.
+base::Result<void> become_subreaper();
+// Reaps `pid` when it has exited (waitid P_PID, WNOHANG); nullopt while it runs (or when it is not our child).
+std::optional<ExitInfo> reap_pid(pid_t pid);
+
 // Checks that path is an executable regular file (clear error before any fork).
 base::Result<void> check_executable(const std::string &path);
 

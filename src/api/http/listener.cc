@@ -92,6 +92,7 @@ base::Result<std::unique_ptr<Listener>> Listener::start(event::Loop &loop, base:
     const int fd = socket.release(); // MHD closes it when it stops
     MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &MhdCallbacks::access, l.get(),
+        MHD_OPTION_EXTERNAL_LOGGER, &MhdCallbacks::log, l.get(), // first: libmicrohttpd warns about it otherwise
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.max_connections_per_ip,
@@ -99,7 +100,6 @@ base::Result<std::unique_ptr<Listener>> Listener::start(event::Loop &loop, base:
         MHD_OPTION_URI_LOG_CALLBACK, &MhdCallbacks::uri, l.get(),
         MHD_OPTION_NOTIFY_COMPLETED, &MhdCallbacks::completed, l.get(),
         MHD_OPTION_NOTIFY_CONNECTION, &MhdCallbacks::connection, l.get(),
-        MHD_OPTION_EXTERNAL_LOGGER, &MhdCallbacks::log, l.get(),
         MHD_OPTION_END);
     if (!d) {
         // MHD closes the socket on some of its failure paths and not on others; the program is single-threaded,

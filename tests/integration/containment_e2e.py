@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Process containment outside systemd (issue 15): watchd run by hand is its apps' subreaper. What a crashed app
+leaves behind (a child in its session, an orphan that left the session with setsid) is killed before the next
+instance; orphans that exit are reaped (no zombies pile up under watchd); and SIGTERM to watchd at any moment of a
+pidfile app's start-up (between the launcher's exit and the pid file) leaves nothing running, 50 times over.
+
+Usage: containment_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per check)
+"""
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import Run, alive, check, finish, read, wait_for, write_config  # noqa: E402
+
+RUN = Run(sys.argv, "watchd-containment-")
+WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
+logs = []
+
+
+def start(name="watchd"):
+    log = open(os.path.join(WORK, name + ".log"), "w")
+    logs.append(log.name)
+    p = subprocess.Popen([WATCHD, "--config", CONF, "--log-target", "stderr", "--log-level", "debug"], stdout=log,
+                         stderr=subprocess.STDOUT, env=env, cwd=WORK)
+    log.close()
+    return p
+
+
+def stop(p, timeout=60):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
+def pids_running(argv):
+    """Live PIDs whose command line is exactly argv."""
+    want = "\0".join(argv) + "\0"
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and read(f"/proc/{d}/cmdline") == want and alive(int(d)):
+            out.append(int(d))
+    return out
+
+
+def zombie_children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            fields = read(f"/proc/{d}/stat").rsplit(")", 1)[1].split()
+        except IndexError:
+            continue
+        if int(fields[1]) == pid and fields[0] == "Z":
+            out.append(int(d))
+    return out
+
+
+def log_text():
+    return "".join(f"--- {p}\n{read(p)}" for p in logs)
+
+
+# A number only this run uses, so that parallel tests and earlier runs cannot be mistaken for ours.
+tag = str(7000 + os.getpid() % 1000)
+in_session, escaped, daemon = ["sleep", tag + "1"], ["sleep", tag + "2"], ["sleep", tag + "3"]
+
+# --- a crashed app's leftovers are killed before it starts again; orphans that exit are reaped
+write_config(CONF, {"apps": {
+    "leaver": app(f"sleep {tag}1 & setsid sleep {tag}2 </dev/null >/dev/null 2>&1 & sleep 1; exit 3"),
+    # The middle shell exits at once: its setsid'ed child becomes an orphan, adopted by watchd, and exits later.
+    "orphaner": app(f"sh -c \"setsid sleep 0.2{tag} </dev/null >/dev/null 2>&1 & exit 0\"; exec sleep 600"),
+}})
+w = start()
+try:
+    check(wait_for(lambda: "subreaper: orphans of the apps' processes are adopted by watchd" in log_text()),
+          "watchd run by hand says it is the apps' subreaper")
+    first = wait_for(lambda: len(pids_running(in_session)) == 1 and len(pids_running(escaped)) == 1 and
+                     pids_running(in_session) + pids_running(escaped))
+    check(bool(first), f"leaver left a child in its session and one in a session of its own: {first}")
+    gone = wait_for(lambda: first and not any(alive(p) for p in first), timeout=10)
+    check(bool(gone), f"both were killed when leaver crashed ({first}, still alive: "
+                      f"{[p for p in (first or []) if alive(p)]})")
+    check(wait_for(lambda: "killed 2 processes left behind when the instance ended" in log_text() or
+                   "killed 2 processes left by the previous instance" in log_text()),
+          "the log names what was killed")
+    check(wait_for(lambda: len(re.findall(r"app leaver .*: started", log_text())) >= 2, timeout=10),
+          "leaver was started again")
+    # The orphaner's setsid'ed child exits after 0.2 s, an orphan of watchd's by then: reaped, not a zombie.
+    time.sleep(1.0)
+    seen = []
+    check(wait_for(lambda: not seen.append(zombie_children(w.pid)) and not seen[-1], timeout=5),
+          f"no zombie children left under watchd (last seen: {seen[-1] if seen else []})")
+    check(wait_for(lambda: "reaped PID" in log_text()), "the reaped orphan is logged (debug)")
+finally:
+    rc = stop(w)
+check(rc == 0, f"watchd exited 0 ({rc})")
+check(wait_for(lambda: not pids_running(in_session) and not pids_running(escaped), timeout=5),
+      "nothing of leaver is left after watchd stopped")
+
+# --- SIGTERM at any moment of a pidfile app's start-up, 50 times: nothing survives watchd
+write_config(CONF, {"apps": {"slowd": {
+    "keepalive": "pidfile", "name": "Slow daemon", "working-directory": WORK, "pid-path": "slowd.pid",
+    "pid-wait": "10s", "binary": "/bin/sh", "stop-timeout": "2s",
+    "args": ["-c", f"setsid sh -c 'sleep 0.3; echo $$ > slowd.pid; exec sleep {tag}3' "
+                   ">/dev/null 2>&1 </dev/null & exit 0"]}}})
+late = 0
+survivors = []
+for i in range(50):
+    try:
+        os.unlink(os.path.join(WORK, "slowd.pid"))
+    except FileNotFoundError:
+        pass
+    w = start(f"round-{i}")
+    wait_for(lambda: "launcher started" in read(logs[-1]), timeout=10)
+    time.sleep(random.uniform(0, 0.5))
+    if os.path.exists(os.path.join(WORK, "slowd.pid")):
+        late += 1
+    rc = stop(w)
+    left = pids_running(daemon)
+    if rc != 0 or left:
+        survivors.append((i, rc, left))
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+check(not survivors, f"50 SIGTERMs at random moments of slowd's start-up ({late} after its pid file): "
+                     f"nothing left running, watchd exited 0 each time {survivors}")
+
+sys.exit(finish(read(logs[0]) + "".join(f"--- round {i}\n{read(logs[i + 1])}" for i, _, _ in survivors[:3]), WORK))
