@@ -222,4 +222,51 @@ void Engine::remove_cgroup(const Unit &u) {
         sys::log::daemon(LOG_WARNING, "cannot remove the cgroup of app " + u.ref.id + ": " + ok.error().message());
 }
 
+std::uint64_t Engine::cpu_baseline(const Unit &u) const {
+    return u.rt.cgroup.cpu_at_spawn;
+}
+
+std::optional<ResourceUsage> Engine::usage(const UnitRef &ref) const {
+    const Unit *u = find(ref);
+    if (!u || !u->app()) return std::nullopt;
+    ResourceUsage r;
+    if (const int dir = u->rt.cgroup.dir.get(); dir >= 0) {
+        auto cg = sys::cgroup::usage(dir);
+        auto procs = sys::cgroup::procs(dir);
+        if (!cg || !procs) return std::nullopt;
+        r.from_cgroup = true;
+        r.cpu_usec = cg->cpu_usec > cpu_baseline(*u) ? cg->cpu_usec - cpu_baseline(*u) : 0;
+        r.memory_bytes = cg->memory_bytes;
+        r.processes = procs->size();
+        if (cg->tasks) r.tasks = *cg->tasks;
+        std::uint64_t rss = 0;
+        for (pid_t pid : *procs)
+            if (auto p = sys::process_usage(pid)) {
+                if (!cg->tasks) r.tasks += p->threads;
+                rss += p->rss_bytes;
+            }
+        if (!r.memory_bytes) r.memory_bytes = rss;
+        return r;
+    }
+    // No cgroup: the processes of the instance's sessions, the processes watched, and adopted orphans of the app.
+    std::vector<pid_t> pids = sys::processes_in_sessions(u->rt.sessions);
+    for (const auto &p : u->rt.processes)
+        if (!p->leftover && std::find(pids.begin(), pids.end(), p->pid) == pids.end()) pids.push_back(p->pid);
+    if (subreaper_)
+        for (pid_t pid : sys::own_children())
+            if (std::find(pids.begin(), pids.end(), pid) == pids.end() && sys::process_env(pid, "WATCHD_ID") == ref.id)
+                pids.push_back(pid);
+    std::uint64_t rss = 0;
+    for (pid_t pid : pids)
+        if (auto p = sys::process_usage(pid)) {
+            ++r.processes;
+            r.cpu_usec += p->cpu_usec;
+            r.tasks += p->threads;
+            rss += p->rss_bytes;
+        }
+    if (!r.processes) return std::nullopt;
+    r.memory_bytes = rss;
+    return r;
+}
+
 } // namespace watchd::supervisor

@@ -69,6 +69,7 @@ public:
     void add_observer(UnitObserver &o) { observers_.push_back(&o); }
     void remove_observer(UnitObserver &o) { std::erase(observers_, &o); }
     std::string summary() const;
+    std::optional<ResourceUsage> usage(const UnitRef &ref) const; // containment.cc
 
 private:
     // supervisor.cc: the queue, reloads, views
@@ -137,6 +138,7 @@ private:
     std::unique_ptr<event::Timer> reaper_;
     std::shared_ptr<const sys::cgroup::Tree> cgroups_;
     bool subreaper_ = false;
+    std::uint64_t cpu_baseline(const Unit &u) const;
     std::unique_ptr<event::SignalSource> orphans_; // SIGCHLD of adopted orphans (subreaper mode)
     std::unique_ptr<event::Timer> orphan_timer_;   // reap_orphans() on the next iteration, after sd-event's reaping
 };

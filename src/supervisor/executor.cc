@@ -63,6 +63,8 @@ void Engine::do_spawn(Unit &u) {
         return;
     }
     if (subreaper_ && !u.rt.sessions.empty()) kill_leftovers(u, "left by the previous instance");
+    if (cgroup >= 0)
+        if (auto used = sys::cgroup::usage(cgroup)) u.rt.cgroup.cpu_at_spawn = used->cpu_usec;
     auto r = launcher_.launch(a->spec, cgroup);
     if (!r) {
         queue(u, mdl::ev::SpawnFailed{r.error().message()});

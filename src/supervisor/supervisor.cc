@@ -215,5 +215,6 @@ SupervisorView Supervisor::view(bool with_history) const { return engine_->view(
 void Supervisor::add_observer(UnitObserver &o) { engine_->add_observer(o); }
 void Supervisor::remove_observer(UnitObserver &o) { engine_->remove_observer(o); }
 std::string Supervisor::summary() const { return engine_->summary(); }
+std::optional<ResourceUsage> Supervisor::usage(const UnitRef &ref) const { return engine_->usage(ref); }
 
 } // namespace watchd::supervisor

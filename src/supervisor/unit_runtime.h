@@ -52,6 +52,7 @@ struct CgroupRuntime {
     std::unique_ptr<event::IoSource> watch; // after inotify: disabled before the fd is closed
     bool busy = false; // processes were signalled or killed there and the unit waits for them to be gone
     bool killed = false; // cgroup.kill was used: the next instance gets the cgroup made anew (Tree::renew_app)
+    std::uint64_t cpu_at_spawn = 0; // cpu.stat usage_usec when the instance started: its CPU time is beyond it
     std::optional<model::ev::ProcessExited> held_exit; // the main process's exit while stopping, until it is empty
 };
 

@@ -43,12 +43,27 @@ struct SupervisorView {
     std::vector<UnitView> units;   // apps, then services, then checks; each kind by id
 };
 
+// What an app's processes use now, read when asked (never part of a view: a view is taken on every ping).
+struct ResourceUsage {
+    // CPU time (user + system) of this instance: in cgroup mode all its processes' since it started, those gone
+    // included; otherwise that of its processes running now and of the children they have reaped.
+    std::uint64_t cpu_usec = 0;
+    // Memory: the cgroup's memory.current where the memory controller is enabled, else the sum of the processes'
+    // resident set sizes; nullopt when neither can be read.
+    std::optional<std::uint64_t> memory_bytes;
+    std::uint64_t tasks = 0;     // threads of all its processes (cgroup: pids.current where enabled)
+    std::uint64_t processes = 0; // its processes (for a pidfile app: the whole tree, its daemon included)
+    bool from_cgroup = false;    // read from the app's cgroup (else summed from /proc)
+};
+
 // Where views come from (the supervisor).
 class ViewProvider {
 public:
     // One unit, or nullopt when there is no such unit (or it is being removed).
     virtual std::optional<UnitView> unit(const UnitRef &ref, bool with_history) const = 0;
     virtual SupervisorView view(bool with_history) const = 0;
+    // An app's resource usage now; nullopt for another kind, an unknown id, or an app with no process.
+    virtual std::optional<ResourceUsage> usage(const UnitRef &ref) const = 0;
 
 protected:
     ~ViewProvider() = default;

@@ -133,6 +133,49 @@ std::string process_env(pid_t pid, std::string_view name) {
     return {};
 }
 
+base::Result<ProcessUsage> process_usage(pid_t pid) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    std::ifstream statf(path);
+    std::string line;
+    if (!std::getline(statf, line)) return base::unexpected(base::errno_error(ESRCH, path, "no such process"));
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return base::unexpected(base::Error{{}, path, "unexpected contents"});
+    // Fields from 3 (state) on; utime cutime... are 14-17, num_threads 20, rss 24 (1-based, as proc(5) counts).
+    std::istringstream rest(line.substr(close + 1));
+    std::vector<std::string> f;
+    for (std::string x; rest >> x && f.size() < 22;) f.push_back(x);
+    if (f.size() < 22) return base::unexpected(base::Error{{}, path, "unexpected contents"});
+    auto field = [&](int n) { return std::strtoull(f[static_cast<std::size_t>(n - 3)].c_str(), nullptr, 10); };
+    static const long ticks = ::sysconf(_SC_CLK_TCK) > 0 ? ::sysconf(_SC_CLK_TCK) : 100;
+    static const long page = ::sysconf(_SC_PAGESIZE) > 0 ? ::sysconf(_SC_PAGESIZE) : 4096;
+    ProcessUsage u;
+    u.cpu_usec = (field(14) + field(15) + field(16) + field(17)) * 1000000ULL / static_cast<unsigned long long>(ticks);
+    u.threads = field(20);
+    u.rss_bytes = field(24) * static_cast<unsigned long long>(page);
+    return u;
+}
+
+std::vector<pid_t> processes_in_sessions(const std::vector<pid_t> &ids) {
+    std::vector<pid_t> out;
+    if (ids.empty()) return out;
+    DIR *d = ::opendir("/proc");
+    if (!d) return out;
+    while (dirent *e = ::readdir(d)) {
+        char *end = nullptr;
+        const long pid = std::strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == getpid()) continue;
+        const auto p = process_ids(static_cast<pid_t>(pid));
+        if (!p || p->zombie) continue;
+        for (pid_t id : ids)
+            if (id > 1 && (p->session == id || p->pgrp == id)) {
+                out.push_back(static_cast<pid_t>(pid));
+                break;
+            }
+    }
+    ::closedir(d);
+    return out;
+}
+
 std::vector<pid_t> kill_session(pid_t id, int sig) {
     std::vector<pid_t> n;
     if (id <= 1) return n;

@@ -40,6 +40,16 @@ std::vector<pid_t> own_children();
 // there or cannot be read (a zombie has none).
 std::string process_env(pid_t pid, std::string_view name);
 
+// What one process uses: CPU time (user + system, its own and that of the children it reaped), resident memory,
+// threads (/proc/<pid>/stat); an error when it does not run.
+struct ProcessUsage {
+    std::uint64_t cpu_usec = 0, rss_bytes = 0, threads = 0;
+};
+base::Result<ProcessUsage> process_usage(pid_t pid);
+
+// The live processes whose session or process group is one of `ids` (never pid 1 or this process).
+std::vector<pid_t> processes_in_sessions(const std::vector<pid_t> &ids);
+
 // Sends sig to every process whose session or process group is `id` (what a launcher that leads its own session
 // left behind, unless it left the session); returns the PIDs signalled. Never signals pid 1 or watchd.
 std::vector<pid_t> kill_session(pid_t id, int sig);

@@ -51,7 +51,8 @@ int read_property(sd_bus_message *m, std::string_view name, std::string_view sig
         return sd_bus_message_read(m, "u", &u.pid);
     } else if (sig == "t") {
         std::uint64_t *dst = name == "Started" ? &u.started : name == "LastSeen" ? &u.last_seen
-                           : name == "Restarts" ? &u.restarts : nullptr;
+                           : name == "Restarts" ? &u.restarts : name == "CPUUsageNSec" ? &u.cpu_nsec
+                           : name == "MemoryCurrent" ? &u.memory : name == "TasksCurrent" ? &u.tasks : nullptr;
         if (dst) return sd_bus_message_read(m, "t", dst);
     } else if (sig == "b") {
         bool *dst = name == "Disabled" ? &u.disabled : name == "RunOnce" ? &u.run_once

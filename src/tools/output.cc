@@ -35,6 +35,11 @@ std::string exit_json(std::int32_t code, std::int32_t signal) {
            ",\"signal\":" + (signal > 0 ? std::to_string(signal) : std::string("null")) + "}";
 }
 
+// A usage figure (UINT64_MAX: unknown → null), divided by `per`.
+std::string optional_number(std::uint64_t v, std::uint64_t per) {
+    return v == UINT64_MAX ? std::string("null") : std::to_string(v / per);
+}
+
 // Joins JSON objects into an array, one per line, as journalctl -o json does for entries.
 std::string array(const std::vector<std::string> &objects) {
     if (objects.empty()) return "[]\n";
@@ -46,10 +51,11 @@ std::string array(const std::vector<std::string> &objects) {
 } // namespace
 
 std::string status_text(const std::vector<UnitInfo> &units, std::uint64_t now, bool color, bool legend) {
-    Table t{{"KIND", "ID", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT"}, {}};
+    Table t{{"KIND", "ID", "NAME", "STATE", "PID", "UPTIME", "MEMORY", "CPU", "RESTARTS", "LAST EXIT"}, {}};
     for (const UnitInfo &u : units)
         t.rows.push_back({{u.kind}, {u.id}, {u.name}, {state_text(u), state_color(u.state)}, {pid_text(u.pid)},
-                          {u.state == "running" ? format_uptime(u.started, now) : "-"}, {std::to_string(u.restarts)},
+                          {u.state == "running" ? format_uptime(u.started, now) : "-"}, {format_bytes(u.memory)},
+                          {format_cpu(u.cpu_nsec)}, {std::to_string(u.restarts)},
                           {format_exit(u.last_exit_code, u.last_signal)}});
     std::string out = render(t, color, legend);
     if (legend) out += "\n" + summary(units);
@@ -93,7 +99,9 @@ std::string status_json(const std::vector<UnitInfo> &units) {
             json_string(u.last_error) + ",\"disabled\":" + (u.disabled ? "true" : "false") +
             ",\"run_once\":" + (u.run_once ? "true" : "false") + ",\"supervised\":" + (u.supervised ? "true" : "false") +
             (u.kind == "app" ? ",\"keepalive\":" + json_string(u.keepalive) + ",\"log_directory\":" +
-                                   json_string(u.log_directory)
+                                   json_string(u.log_directory) + ",\"cpu_usec\":" + optional_number(u.cpu_nsec, 1000) +
+                                   ",\"memory_bytes\":" + optional_number(u.memory, 1) +
+                                   ",\"tasks\":" + optional_number(u.tasks, 1)
                              : std::string()) +
             ",\"keyvalue\":" + keyvalue_json(u.keyvalue) + ",\"path\":" + json_string(u.path) + "}");
     }

@@ -64,6 +64,32 @@ std::string format_uptime(std::uint64_t since, std::uint64_t now) {
     return std::to_string(s) + "s";
 }
 
+std::string format_bytes(std::uint64_t bytes) {
+    if (bytes == UINT64_MAX) return "-";
+    const char *units = "BKMGTPE";
+    double v = static_cast<double>(bytes);
+    int i = 0;
+    while (v >= 1024 && units[i + 1]) {
+        v /= 1024;
+        ++i;
+    }
+    char buf[32];
+    if (i == 0) std::snprintf(buf, sizeof buf, "%lluB", static_cast<unsigned long long>(bytes));
+    else std::snprintf(buf, sizeof buf, v < 10 ? "%.1f%c" : "%.0f%c", v, units[i]);
+    return buf;
+}
+
+std::string format_cpu(std::uint64_t nsec) {
+    if (nsec == UINT64_MAX) return "-";
+    const std::uint64_t ms = nsec / 1000000;
+    if (ms < 60000) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, ms < 10000 ? "%.2fs" : "%.1fs", static_cast<double>(ms) / 1000);
+        return buf;
+    }
+    return format_uptime(1, 1 + ms * 1000); // minutes and up: as an uptime
+}
+
 std::string format_exit(std::int32_t code, std::int32_t signal) {
     if (signal > 0) {
         const char *abbrev = sigabbrev_np(signal);

@@ -30,6 +30,10 @@ const char *state_color(std::string_view state);
 std::string format_uptime(std::uint64_t since, std::uint64_t now);
 // An exit: "exit 0", "exit 1", "SIGKILL", or "-" when unknown (code -1 and no signal).
 std::string format_exit(std::int32_t code, std::int32_t signal);
+// "12.4M", "1.5G", "512K", "800B" (binary units, as systemctl status); "-" for UINT64_MAX (unknown).
+std::string format_bytes(std::uint64_t bytes);
+// "1.52s", "3min 4s", "2h 5min"; "-" for UINT64_MAX.
+std::string format_cpu(std::uint64_t nsec);
 // A realtime µs timestamp as local time "2026-01-02 15:04:05"; "-" for 0.
 std::string format_time(std::uint64_t usec);
 // A JSON string literal (quotes included), escaped as RFC 8259 requires.

@@ -22,6 +22,8 @@ struct UnitInfo {
     std::int32_t last_exit_code = -1, last_signal = 0;
     bool disabled = false, run_once = false, supervised = true;
     std::map<std::string, std::string> keyvalue; // values are JSON text
+    // Apps: what their processes use (CPUUsageNSec, MemoryCurrent, TasksCurrent); UINT64_MAX = unknown.
+    std::uint64_t cpu_nsec = UINT64_MAX, memory = UINT64_MAX, tasks = UINT64_MAX;
 };
 
 // One closed instance (GetHistory()).

@@ -8,14 +8,16 @@ Usage: containment_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per c
 """
 import os
 import random
+import json
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import Run, alive, check, finish, read, wait_for, write_config  # noqa: E402
+from e2e_lib import Run, alive, check, finish, free_port, read, wait_for, write_config  # noqa: E402
 
 RUN = Run(sys.argv, "watchd-containment-")
 WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
@@ -105,6 +107,44 @@ finally:
 check(rc == 0, f"watchd exited 0 ({rc})")
 check(wait_for(lambda: not pids_running(in_session) and not pids_running(escaped), timeout=5),
       "nothing of leaver is left after watchd stopped")
+
+# --- what an app uses, in /status/ beside patrol's fields, checked against /proc
+def proc_usage(pids):
+    rss = tasks = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for p in pids:
+        f = read(f"/proc/{p}/stat").rsplit(")", 1)[1].split()
+        tasks += int(f[17])        # num_threads (field 20)
+        rss += int(f[21]) * page   # rss (field 24)
+    return rss, tasks
+
+
+port = free_port()
+write_config(CONF, {"http": {"listen": [f"127.0.0.1:{port}"]}, "apps": {
+    "eater": app(f"sleep {tag}4 & exec python3 -c 'x = bytearray(48 << 20); import time; time.sleep(600)'")}})
+w = start("usage")
+try:
+    eater = ["python3", "-c", "x = bytearray(48 << 20); import time; time.sleep(600)"]
+    check(bool(wait_for(lambda: pids_running(eater) and pids_running(["sleep", tag + "4"]))), "eater runs, with a child")
+    time.sleep(0.5)  # the bytearray is filled
+
+    def status():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status/", timeout=5) as r:
+                return json.loads(r.read())
+        except OSError:
+            return {}
+    entry = wait_for(lambda: status().get("apps", {}).get("eater", {}).get("processes") and status()["apps"]["eater"])
+    pids = pids_running(eater) + pids_running(["sleep", tag + "4"])
+    rss, tasks = proc_usage(pids)
+    check(bool(entry) and entry.get("processes") == 2, f"/status/ counts eater's 2 processes: {entry}")
+    check(bool(entry) and entry.get("tasks") == tasks, f"tasks {entry.get('tasks') if entry else None} = /proc's {tasks}")
+    mem = entry.get("memory-bytes", 0) if entry else 0
+    check(48 << 20 <= mem and abs(mem - rss) <= rss // 10,
+          f"memory-bytes {mem} is the processes' RSS from /proc ({rss}, within 10 %) and holds the 48 MiB")
+    check(bool(entry) and "pid" in entry and "name" in entry and "cas" in entry, "patrol's fields are still there")
+finally:
+    stop(w)
 
 # --- SIGTERM at any moment of a pidfile app's start-up, 50 times: nothing survives watchd
 write_config(CONF, {"apps": {"slowd": {

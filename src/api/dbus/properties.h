@@ -21,6 +21,10 @@ struct UnitObject {
     std::string log_directory; // apps with a log-directory: the absolute directory of their dated files; else ""
 };
 
+// App properties read live when asked (what the app's processes use, as systemd names them; type "t", UINT64_MAX
+// when unknown, no PropertiesChanged), served after the table's rows.
+inline constexpr const char *kUsageProperties[] = {"CPUUsageNSec", "MemoryCurrent", "TasksCurrent", "Processes"};
+
 struct UnitProperty {
     const char *name;
     const char *signature;

@@ -2,6 +2,7 @@
 // unit's properties (properties.cc) and its commands. Objects are not registered one by one: a fallback vtable per
 // kind finds the unit from the path, and a node enumerator lists them (busctl tree, GetManagedObjects).
 #include <boost/json.hpp>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -57,6 +58,22 @@ int get_unit_property(sd_bus *, const char *, const char *, const char *property
                       void *userdata, sd_bus_error *) {
     const UnitProperty *p = find_unit_property(property);
     return p ? p->append(reply, unit_of(userdata)) : -ENOENT;
+}
+
+// What an app's processes use, read when asked (as systemd's CPUUsageNSec, MemoryCurrent, TasksCurrent: no
+// PropertiesChanged; UINT64_MAX when unknown).
+int get_usage_property(sd_bus *, const char *, const char *, const char *property, sd_bus_message *reply,
+                       void *userdata, sd_bus_error *) {
+    FoundUnit &u = unit_of(userdata);
+    const auto used = u.ctx->views.usage(u.view.ref);
+    constexpr std::uint64_t kUnknown = UINT64_MAX;
+    std::uint64_t value = kUnknown;
+    const std::string_view name(property);
+    if (used && name == kUsageProperties[0]) value = used->cpu_usec * 1000;
+    else if (used && name == kUsageProperties[1]) value = used->memory_bytes.value_or(kUnknown);
+    else if (used && name == kUsageProperties[2]) value = used->tasks;
+    else if (used && name == kUsageProperties[3]) value = used->processes;
+    return sd_bus_message_append(reply, "t", value);
 }
 
 // "org.watchd1.App.Disable()"
@@ -177,6 +194,10 @@ const sd_bus_vtable kAppVtable[] = {
     WATCHD_UNIT_COMMON,
     SD_BUS_PROPERTY("KeepAlive", "s", get_unit_property, 0, kEmits),
     SD_BUS_PROPERTY("LogDirectory", "s", get_unit_property, 0, kEmits),
+    SD_BUS_PROPERTY(kUsageProperties[0], "t", get_usage_property, 0, 0),
+    SD_BUS_PROPERTY(kUsageProperties[1], "t", get_usage_property, 0, 0),
+    SD_BUS_PROPERTY(kUsageProperties[2], "t", get_usage_property, 0, 0),
+    SD_BUS_PROPERTY(kUsageProperties[3], "t", get_usage_property, 0, 0),
     WATCHD_UNIT_METHODS,
     SD_BUS_VTABLE_END,
 };

@@ -83,7 +83,8 @@ HttpResponse Server::answer(const HttpRequest &req) {
     switch (r.endpoint) {
     case Endpoint::Api: return api(req);
     case Endpoint::Status: // patrol_http_status.go checks no method: any method gets the status
-        return json(200, patrol::render_status(views_.view(true), base::now_realtime()));
+        return json(200, patrol::render_status(views_.view(true), base::now_realtime(),
+                                               [this](const supervisor::UnitRef &ref) { return views_.usage(ref); }));
     case Endpoint::Index:
         return HttpResponse{200, kHtml,
                             "watchd: patrol's HTTP API<br /><br />\nGET /status/<br />\n"

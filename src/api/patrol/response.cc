@@ -74,7 +74,8 @@ std::string render_history(const supervisor::HistoryEntry &h, const std::optiona
     return out;
 }
 
-std::string render_unit(const supervisor::UnitView &v, Shape shape, const RenderContext &ctx, bool cas_invalid) {
+std::string render_unit(const supervisor::UnitView &v, Shape shape, const RenderContext &ctx, bool cas_invalid,
+                        const supervisor::ResourceUsage *usage) {
     std::string out;
     ObjectWriter w(out);
     const bool app = v.ref.kind == UnitKind::App;
@@ -102,15 +103,26 @@ std::string render_unit(const supervisor::UnitView &v, Shape shape, const Render
     w.flag("secret", v.has_secret);
     w.number("cas", v.cas);
     w.flag("cas-invalid", cas_invalid);
+    if (usage) {
+        w.number("cpu-usec", usage->cpu_usec);
+        if (usage->memory_bytes) w.number("memory-bytes", *usage->memory_bytes);
+        w.number("tasks", usage->tasks);
+        w.number("processes", usage->processes);
+    }
     w.close();
     return out;
 }
 
-std::string render_status(const supervisor::SupervisorView &v, base::Usec now) {
+std::string render_status(const supervisor::SupervisorView &v, base::Usec now,
+                          const std::function<std::optional<supervisor::ResourceUsage>(const supervisor::UnitRef &)>
+                              &usage) {
     const RenderContext ctx{v.json_timestamp, now};
     std::map<std::string, std::string> apps, services; // by id: Go sorts map keys
     for (const auto &u : v.units) {
-        if (u.ref.kind == UnitKind::App) apps[u.ref.id] = render_unit(u, Shape::Status, ctx);
+        if (u.ref.kind == UnitKind::App) {
+            const auto used = usage ? usage(u.ref) : std::nullopt;
+            apps[u.ref.id] = render_unit(u, Shape::Status, ctx, false, used ? &*used : nullptr);
+        }
         else if (u.ref.kind == UnitKind::Service) services[u.ref.id] = render_unit(u, Shape::Status, ctx);
     }
     auto map = [](ObjectWriter &w, std::string_view key, const std::map<std::string, std::string> &m) {

@@ -3,6 +3,8 @@
 // layout. Everything here is compact; http_body() lays it out as patrol's HTTP endpoints do.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +31,7 @@ struct RenderContext {
 //   the first one; services: their last sign of life;
 // - history (not Udp): oldest first, see render_history; keyvalue (not Udp): values as Go writes them.
 std::string render_unit(const supervisor::UnitView &v, Shape shape, const RenderContext &ctx,
-                        bool cas_invalid = false);
+                        bool cas_invalid = false, const supervisor::ResourceUsage *usage = nullptr);
 
 // One closed instance as patrol's History: lastseen as above, with the stop time standing for "now" (patrol-mode
 // and pidfile apps), none for an http/udp app never pinged; exit-code for patrol-mode apps only (as patrol):
@@ -39,7 +41,11 @@ std::string render_history(const supervisor::HistoryEntry &h, const std::optiona
 
 // patrol's API_Status for /status/: instance-id, apps and services by id (Go's tag for services is "service"),
 // started, shutdown. Checks are not patrol's and are not shown.
-std::string render_status(const supervisor::SupervisorView &v, base::Usec now);
+// Beyond patrol, each app entry ends with what its processes use when `usage` tells (fields patrol's clients
+// ignore): "cpu-usec", "memory-bytes" (left out when unknown), "tasks", "processes".
+std::string render_status(const supervisor::SupervisorView &v, base::Usec now,
+                          const std::function<std::optional<supervisor::ResourceUsage>(const supervisor::UnitRef &)>
+                              &usage = {});
 
 // {"errors":[...]}
 std::string render_errors(const std::vector<std::string_view> &errors);

@@ -36,6 +36,19 @@ TEST(Formats, Uptime) {
     EXPECT_EQ(format_uptime(now - (4 * 86400 + 3 * 3600) * kSec, now), "4d 3h");
 }
 
+TEST(Formats, BytesAndCpu) {
+    EXPECT_EQ(format_bytes(UINT64_MAX), "-");
+    EXPECT_EQ(format_bytes(800), "800B");
+    EXPECT_EQ(format_bytes(512 * 1024), "512K");
+    EXPECT_EQ(format_bytes(5 * 1024 * 1024 / 2), "2.5M");
+    EXPECT_EQ(format_bytes(3ULL << 30), "3.0G");
+    EXPECT_EQ(format_cpu(UINT64_MAX), "-");
+    EXPECT_EQ(format_cpu(0), "0.00s");
+    EXPECT_EQ(format_cpu(1520000000ULL), "1.52s");
+    EXPECT_EQ(format_cpu(12345000000ULL), "12.3s");
+    EXPECT_EQ(format_cpu(184000000000ULL), "3min 4s");
+}
+
 TEST(Formats, ExitAndJson) {
     EXPECT_EQ(format_exit(-1, 0), "-");
     EXPECT_EQ(format_exit(0, 0), "exit 0");
@@ -51,6 +64,7 @@ std::vector<UnitInfo> sample() {
     v[0].kind = "app", v[0].id = "web", v[0].name = "Web", v[0].state = "running", v[0].active_state = "active";
     v[0].pid = 4242, v[0].started = 900 * kSec, v[0].restarts = 2, v[0].last_signal = 9;
     v[0].path = "/org/watchd1/app/web", v[0].keyvalue["color"] = "\"red\"";
+    v[0].memory = 13 * 1024 * 1024 + 400 * 1024, v[0].cpu_nsec = 1520000000ULL, v[0].tasks = 3;
     v[1].kind = "check", v[1].id = "db", v[1].name = "Database", v[1].state = "inactive";
     v[1].active_state = "inactive", v[1].supervised = false, v[1].path = "/org/watchd1/check/db";
     return v;
@@ -58,9 +72,9 @@ std::vector<UnitInfo> sample() {
 
 TEST(Output, StatusTable) {
     EXPECT_EQ(status_text(sample(), 1000 * kSec, false, true),
-              "KIND   ID   NAME      STATE               PID   UPTIME    RESTARTS  LAST EXIT\n"
-              "app    web  Web       running             4242  1min 40s  2         SIGKILL\n"
-              "check  db   Database  inactive (not run)  -     -         0         -\n"
+              "KIND   ID   NAME      STATE               PID   UPTIME    MEMORY  CPU    RESTARTS  LAST EXIT\n"
+              "app    web  Web       running             4242  1min 40s  13M     1.52s  2         SIGKILL\n"
+              "check  db   Database  inactive (not run)  -     -         -       -      0         -\n"
               "\n"
               "2 units: 1 inactive, 1 running\n");
 }
@@ -83,6 +97,7 @@ TEST(Output, Json) {
     EXPECT_NE(s.find("\"last_exit\":{\"code\":null,\"signal\":9}"), std::string::npos) << s;
     EXPECT_NE(s.find("\"keyvalue\":{\"color\":\"red\"}"), std::string::npos) << s;
     EXPECT_NE(s.find("\"supervised\":false"), std::string::npos) << s;
+    EXPECT_NE(s.find("\"cpu_usec\":1520000,\"memory_bytes\":14041088,\"tasks\":3"), std::string::npos) << s;
     EXPECT_EQ(s.find("keepalive\":", s.find("\"check\"")), std::string::npos) << "apps only: " << s;
     EXPECT_EQ(list_json({}), "[]\n");
     HistoryRow h{"id-1", 7, 100, 161, 0, 0, {"shutdown"}};

@@ -123,7 +123,14 @@ TEST(Vtables, UnitInterfacesServeExactlyTheTable) {
         std::vector<const UnitProperty *> rows;
         for (const UnitProperty &p : unit_properties())
             if (kind == UnitKind::App || !p.app_only) rows.push_back(&p);
-        ASSERT_EQ(props.size(), rows.size());
+        const std::size_t live = kind == UnitKind::App ? std::size(kUsageProperties) : 0;
+        ASSERT_EQ(props.size(), rows.size() + live);
+        for (std::size_t i = 0; i < live; ++i) { // apps end with what their processes use, read live, no signal
+            const VtableProperty &p = props[rows.size() + i];
+            EXPECT_EQ(p.name, kUsageProperties[i]);
+            EXPECT_EQ(p.signature, "t");
+            EXPECT_EQ(p.flags & SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE, 0u) << p.name;
+        }
         for (std::size_t i = 0; i < rows.size(); ++i) {
             SCOPED_TRACE(rows[i]->name);
             EXPECT_EQ(props[i].name, rows[i]->name);

@@ -50,6 +50,15 @@ public:
         s.units.push_back(*unit({supervisor::UnitKind::App, "web"}, true));
         return s;
     }
+    std::optional<supervisor::ResourceUsage> usage(const supervisor::UnitRef &ref) const override {
+        if (ref.id != "web") return std::nullopt;
+        supervisor::ResourceUsage u;
+        u.cpu_usec = 1500000;
+        u.memory_bytes = 4096;
+        u.tasks = 3;
+        u.processes = 2;
+        return u;
+    }
 };
 
 // A TCP connection to 127.0.0.1:port, from `from` (another loopback address counts as another client).
@@ -133,7 +142,10 @@ TEST_F(ServerTest, StatusAndApi) {
     EXPECT_EQ(status.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << status;
     EXPECT_NE(status.find("Content-Type: application/json; charset=utf-8\r\n"), std::string::npos);
     EXPECT_EQ(body_of(status), "{\n\t\"instance-id\": \"i-1\",\n\t\"apps\": {\n\t\t\"web\": {\n"
-                               "\t\t\t\"name\": \"Web\",\n\t\t\t\"cas\": 7\n\t\t}\n\t}\n}\n");
+                               "\t\t\t\"name\": \"Web\",\n\t\t\t\"cas\": 7,\n\t\t\t\"cpu-usec\": 1500000,\n"
+                               "\t\t\t\"memory-bytes\": 4096,\n\t\t\t\"tasks\": 3,\n\t\t\t\"processes\": 2\n"
+                               "\t\t}\n\t}\n}\n"); // patrol's fields, then what the app uses
+    // /api/ answers stay patrol's own: no usage there.
     const std::string api = drive([&] { return get(port, "/api/?group=app&id=WEB&toggle=2&cas=7&secret=s&pid=9"); });
     EXPECT_EQ(body_of(api), "{\n\t\"id\": \"web\",\n\t\"group\": \"app\",\n\t\"name\": \"Web\",\n\t\"cas\": 7\n}\n");
     EXPECT_EQ(fake.last_cmd.toggle, supervisor::Toggle::Disable); // GET modifies, as in patrol
