@@ -19,6 +19,17 @@ echo "$status" | grep -q 'app-slowd' && echo "$status" | grep -q 'app-leaver' &&
   || fail "systemctl status does not show the tree per app: $status"
 ok "slowd's daemon $daemon is in app-slowd; systemctl status shows supervisor/, app-slowd/, app-leaver/"
 
+# What slowd uses, over D-Bus and in watchctl status (cgroup mode, no memory controller: RSS summed).
+tasks=$(busctl get-property org.watchd1 /org/watchd1/app/slowd org.watchd1.App TasksCurrent)
+procs=$(busctl get-property org.watchd1 /org/watchd1/app/slowd org.watchd1.App Processes)
+mem=$(busctl get-property org.watchd1 /org/watchd1/app/slowd org.watchd1.App MemoryCurrent | cut -d' ' -f2)
+[ "$tasks" = "t 1" ] && [ "$procs" = "t 1" ] || fail "slowd's cgroup holds its daemon only: TasksCurrent $tasks, Processes $procs"
+rss=$(($(awk '{print $24}' "/proc/$daemon/stat") * $(getconf PAGESIZE)))
+[ "$mem" = "$rss" ] || fail "MemoryCurrent $mem is not the daemon's RSS $rss"
+row=$(watchctl status slowd | grep '^app')
+echo "$row" | grep -q " $daemon .* [0-9.]*[KM] " || fail "watchctl status shows no memory for slowd: $row"
+ok "slowd uses: TasksCurrent 1, Processes 1, MemoryCurrent $mem (its daemon's RSS); watchctl: $row"
+
 # leaver: leaves two sleep 1005 (one in a session of its own) and exits 3 every 2 s.
 wait_for 10 sh -c '[ "$(pgrep -c -f "^sleep 1005\$")" -ge 2 ]' || fail "leaver's grandchildren never started"
 first=$(sleeps 1005)
