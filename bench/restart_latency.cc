@@ -7,10 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +26,7 @@ struct Options {
     int restarts = 300;
     int apps = 1;
     bool flood = false; // also measure with one more app writing output as fast as it can (`yes`)
+    bool cgroups = false; // also measure with watchd in a delegated cgroup, each app in its own (clone3 into it)
     std::string watchd, child;
     bool json = false;
 };
@@ -97,6 +102,11 @@ std::vector<double> run_floor(const Options &o, int fd, const std::string &sock)
     return latencies(samples, 5);
 }
 
+std::string read_file(const std::string &path) {
+    std::ifstream f(path);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
 long pss_kib(pid_t pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
     for (std::string line; std::getline(f, line);)
@@ -105,8 +115,10 @@ long pss_kib(pid_t pid) {
 }
 
 // flood: one more app runs `yes` (watchd forwards, and rate-limits, its output) while the crasher restarts.
+// cgroup: a cgroup v2 directory marked delegated, as systemd marks a Delegate=yes unit's: watchd starts in it
+// and runs each app in a cgroup of its own (empty: watchd and its apps stay in the bench's cgroup).
 std::vector<double> run_watchd(const Options &o, int fd, const std::string &dir, const std::string &sock, long &pss,
-                               std::string &error, bool flood) {
+                               std::string &error, bool flood, const std::string &cgroup = "") {
     const std::string conf = dir + "/watchd.json";
     const std::string child_dir = o.child.substr(0, o.child.rfind('/'));
     const std::string child_bin = o.child.substr(o.child.rfind('/') + 1);
@@ -124,9 +136,14 @@ std::vector<double> run_watchd(const Options &o, int fd, const std::string &dir,
               << "\"binary\": \"/bin/sleep\", \"args\": [\"1000000\"]}";
         c << "}}\n";
     }
-    const std::string log = dir + (flood ? "/watchd-flood.log" : "/watchd.log");
+    const std::string log = dir + (flood ? "/watchd-flood.log" : cgroup.empty() ? "/watchd.log" : "/watchd-cgroups.log");
     pid_t pid = fork();
     if (pid == 0) {
+        if (!cgroup.empty()) {
+            int procs = ::open((cgroup + "/cgroup.procs").c_str(), O_WRONLY);
+            if (procs < 0 || ::write(procs, "0", 1) != 1) _exit(126);
+            ::close(procs);
+        }
         int lf = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(lf, 2);
         dup2(lf, 1);
@@ -156,7 +173,62 @@ std::vector<double> run_watchd(const Options &o, int fd, const std::string &dir,
 
 void usage() {
     std::fprintf(stderr, "usage: restart-latency --watchd PATH --child PATH [--restarts N (>=200)] [--apps N] [--flood] "
-                         "[--json]\n");
+                         "[--cgroups] [--json]\n");
+}
+
+// A scratch cgroup below the bench's own in the cgroup v2 hierarchy, marked delegated (trusted.delegate=1, what
+// systemd sets for Delegate=yes); empty with the reason in `why` where that cannot be done (not root, no v2).
+std::string make_delegated_cgroup(std::string &why) {
+    std::string mount;
+    {
+        std::ifstream mi("/proc/self/mountinfo");
+        for (std::string line; std::getline(mi, line);) {
+            const auto dash = line.find(" - cgroup2 ");
+            if (dash == std::string::npos) continue;
+            std::istringstream head(line.substr(0, dash));
+            std::string id, parent, dev, root;
+            head >> id >> parent >> dev >> root >> mount;
+            if (root == "/") break;
+            mount.clear();
+        }
+    }
+    std::string own;
+    {
+        std::ifstream cg("/proc/self/cgroup");
+        for (std::string line; std::getline(cg, line);)
+            if (line.rfind("0::", 0) == 0) own = line.substr(3);
+    }
+    if (mount.empty() || own.empty()) {
+        why = "no cgroup v2 hierarchy";
+        return {};
+    }
+    const std::string dir = mount + (own == "/" ? "" : own) + "/watchd-bench-" + std::to_string(getpid());
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        why = "cannot make " + dir + ": " + std::strerror(errno);
+        return {};
+    }
+    if (::setxattr(dir.c_str(), "trusted.delegate", "1", 1, 0) != 0) {
+        why = "cannot mark " + dir + " delegated: " + std::strerror(errno);
+        ::rmdir(dir.c_str());
+        return {};
+    }
+    return dir;
+}
+
+// Empties and removes what make_delegated_cgroup() made and watchd made below it.
+void remove_cgroup_tree(const std::string &dir) {
+    std::vector<std::string> children;
+    if (DIR *d = ::opendir(dir.c_str())) {
+        while (dirent *e = ::readdir(d))
+            if (e->d_type == DT_DIR && e->d_name[0] != '.') children.push_back(dir + "/" + e->d_name);
+        ::closedir(d);
+    }
+    for (const auto &c : children) remove_cgroup_tree(c);
+    if (int k = ::open((dir + "/cgroup.kill").c_str(), O_WRONLY); k >= 0) {
+        (void)!::write(k, "1", 1);
+        ::close(k);
+    }
+    for (int i = 0; i < 100 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) usleep(20000);
 }
 
 } // namespace
@@ -173,6 +245,7 @@ int main(int argc, char **argv) {
         else if (a == "--child" && (v = next())) o.child = v;
         else if (a == "--json") o.json = true;
         else if (a == "--flood") o.flood = true;
+        else if (a == "--cgroups") o.cgroups = true;
         else { usage(); return 2; }
     }
     if (o.watchd.empty() || o.child.empty()) { usage(); return 2; }
@@ -194,6 +267,21 @@ int main(int argc, char **argv) {
     std::vector<double> wf;
     long pss_flood = -1;
     if (o.flood && error.empty()) wf = run_watchd(o, fd, dir, sock, pss_flood, error, true);
+    std::vector<double> wc;
+    long pss_cgroups = -1;
+    std::string no_cgroups;
+    if (o.cgroups && error.empty()) {
+        const std::string cg = make_delegated_cgroup(no_cgroups);
+        if (!cg.empty()) {
+            wc = run_watchd(o, fd, dir, sock, pss_cgroups, error, false, cg);
+            const std::string wlog = read_file(dir + "/watchd-cgroups.log");
+            if (wlog.find("cgroups: each app runs in") == std::string::npos)
+                error = "watchd did not run its apps in cgroups: see " + dir + "/watchd-cgroups.log";
+            remove_cgroup_tree(cg);
+        } else {
+            error = "--cgroups: " + no_cgroups;
+        }
+    }
     close(fd);
     std::string cleanup = "rm -rf '" + dir + "'";
     if (error.empty() && std::system(cleanup.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", dir.c_str());
@@ -202,7 +290,9 @@ int main(int argc, char **argv) {
     const double ratio = f50 > 0 ? w50 / f50 : 0;
     // Ratios, not absolutes: these machines are shared, so only the floor measured in the same run is a yardstick.
     const double flood_ratio = o.flood && w50 > 0 ? pct(wf, 50) / w50 : 0;
-    const bool met = !w.empty() && ratio <= 1.2 && (!o.flood || (!wf.empty() && flood_ratio <= 2.0));
+    const double cgroup_ratio = o.cgroups && w50 > 0 ? pct(wc, 50) / w50 : 0;
+    const bool met = !w.empty() && ratio <= 1.2 && (!o.flood || (!wf.empty() && flood_ratio <= 2.0)) &&
+                     (!o.cgroups || (!wc.empty() && cgroup_ratio <= 1.2));
     if (o.json) {
         auto row = [](const char *n, const std::vector<double> &v) {
             std::printf("\"%s\": {\"n\": %zu, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f}", n,
@@ -217,6 +307,11 @@ int main(int argc, char **argv) {
             row("watchd_flood", wf);
             std::printf(", \"flood_ratio_p50\": %.2f", flood_ratio);
         }
+        if (o.cgroups) {
+            std::printf(", ");
+            row("watchd_cgroups", wc);
+            std::printf(", \"cgroups_ratio_p50\": %.2f", cgroup_ratio);
+        }
         std::printf(", \"ratio_p50\": %.2f, \"watchd_pss_kib\": %ld, \"apps\": %d, \"targets_met\": %s%s%s}\n", ratio,
                     pss, o.apps, met ? "true" : "false", error.empty() ? "" : ", \"error\": \"", error.empty() ? "" : (error + "\"").c_str());
     } else {
@@ -228,13 +323,16 @@ int main(int argc, char **argv) {
         row("floor: fork+exec+waitpid loop", floor);
         row("watchd (patrol mode, pidfd)", w);
         if (o.flood) row("watchd, one app flooding (yes)", wf);
+        if (o.cgroups) row("watchd, each app in its cgroup", wc);
         std::printf("watchd p50 / floor p50: %.2fx\n", ratio);
         if (o.flood) std::printf("flooding p50 / idle p50: %.2fx\n", flood_ratio);
+        if (o.cgroups) std::printf("cgroups on p50 / off p50: %.2fx\n", cgroup_ratio);
         std::printf("watchd PSS with %d app%s: %.1f MiB (monit, for scale: 6 MB at 100 apps)\n", o.apps,
                     o.apps == 1 ? "" : "s", pss / 1024.0);
         if (!error.empty()) std::printf("ERROR: %s\n", error.c_str());
-        std::printf("target (watchd p50 within 1.2x the floor's%s, same run): %s\n",
-                    o.flood ? "; within 2x of idle while one app floods" : "", met ? "met" : "NOT met");
+        std::printf("target (watchd p50 within 1.2x the floor's%s%s, same run): %s\n",
+                    o.flood ? "; within 2x of idle while one app floods" : "",
+                    o.cgroups ? "; with cgroups within 1.2x of without" : "", met ? "met" : "NOT met");
     }
     return error.empty() ? 0 : 1;
 }

@@ -131,7 +131,23 @@ void Engine::after_step_cgroup(Unit &u) {
     const UnitState now = u.core().state;
     if (now != UnitState::Inactive && now != UnitState::Failed && now != UnitState::Backoff) return;
     if (u.rt.cgroup.dir && cgroup_populated(u)) kill_cgroup(u, "left behind when the instance ended");
-    else if (subreaper_ && u.app()) kill_leftovers(u, "left behind when the instance ended");
+    else if (subreaper_ && u.app()) end_sessions(u);
+}
+
+// Subreaper mode: the instance's sessions are swept for leftovers on the next loop iteration, once sd-event has
+// reaped the process that just exited (its zombie would still count as a member of its process group).
+void Engine::end_sessions(Unit &u) {
+    if (u.rt.sessions.empty() && u.rt.spawned_instance.empty()) return;
+    u.rt.ended_sessions.insert(u.rt.ended_sessions.end(), u.rt.sessions.begin(), u.rt.sessions.end());
+    u.rt.sessions.clear();
+    if (!u.rt.spawned_instance.empty()) u.rt.ended_instances.push_back(std::exchange(u.rt.spawned_instance, {}));
+    if (orphan_timer_ && !orphan_timer_->armed()) orphan_timer_->arm(1);
+}
+
+void Engine::sweep_leftovers() {
+    for (auto &[ref, u] : units_)
+        if (!u->rt.ended_sessions.empty()) kill_leftovers(*u, "left behind when the instance ended");
+    reap_orphans();
 }
 
 // Subreaper mode: a session watchd may end with the instance. Only the spawned process's own and those a watched
@@ -180,18 +196,31 @@ void Engine::reap_orphans() {
     }
 }
 
-// Subreaper mode: SIGKILL to what the ended instance left in its sessions and to adopted orphans with its
-// WATCHD_ID; then forget the sessions (the next instance has its own).
+// Subreaper mode: SIGKILL to what ended instances left in their sessions and to adopted orphans with the app's
+// WATCHD_ID (never a process of the instance running now); then forget those sessions.
 void Engine::kill_leftovers(Unit &u, std::string_view why) {
+    // Usually nothing is left, and finding that out must not cost a scan of /proc on every restart: what survives
+    // an instance is in a process group one of its sessions started (kill(-pgid, 0) tells), or below a process
+    // whose parent died, which made that one an orphan adopted by watchd (its WATCHD_INSTANCE_ID tells whose).
     std::vector<pid_t> killed;
-    for (pid_t session : u.rt.sessions)
-        for (pid_t pid : sys::kill_session(session, SIGKILL)) killed.push_back(pid);
+    for (pid_t session : u.rt.ended_sessions)
+        if (session > 1 && ::kill(-session, 0) == 0)
+            for (pid_t pid : sys::kill_session(session, SIGKILL)) killed.push_back(pid);
     for (pid_t pid : sys::own_children()) {
         if (is_watched_child(units_, pid) || std::find(killed.begin(), killed.end(), pid) != killed.end()) continue;
-        if (sys::process_env(pid, "WATCHD_ID") == u.ref.id && ::kill(pid, SIGKILL) == 0) killed.push_back(pid);
+        const std::string instance = sys::process_env(pid, "WATCHD_INSTANCE_ID");
+        if (instance.empty() || std::find(u.rt.ended_instances.begin(), u.rt.ended_instances.end(), instance) ==
+                                    u.rt.ended_instances.end())
+            continue;
+        if (::kill(pid, SIGKILL) == 0) killed.push_back(pid);
     }
-    u.rt.sessions.clear();
-    if (killed.empty()) return;
+    if (killed.empty()) { // nothing (more) left of the ended instances
+        u.rt.ended_sessions.clear();
+        u.rt.ended_instances.clear();
+        return;
+    }
+    // What the killed processes leave in turn is adopted by watchd as they die: look again shortly.
+    if (orphan_timer_) orphan_timer_->arm(base::now_monotonic() + 20 * base::kUsecPerMsec);
     std::string pids;
     for (std::size_t i = 0; i < killed.size() && i < 10; ++i) pids += (i ? ", " : "") + std::to_string(killed[i]);
     if (killed.size() > 10) pids += ", ...";

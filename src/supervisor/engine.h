@@ -112,6 +112,8 @@ private:
     void remove_cgroup(const Unit &u);
     void note_session(Unit &u, pid_t pid, pid_t session);
     void reap_orphans();
+    void end_sessions(Unit &u);
+    void sweep_leftovers();
     void kill_leftovers(Unit &u, std::string_view why);
     void kill_adopted();
     void cancel_timer(Unit &u, model::TimerKind k);
@@ -140,7 +142,7 @@ private:
     bool subreaper_ = false;
     std::uint64_t cpu_baseline(const Unit &u) const;
     std::unique_ptr<event::SignalSource> orphans_; // SIGCHLD of adopted orphans (subreaper mode)
-    std::unique_ptr<event::Timer> orphan_timer_;   // reap_orphans() on the next iteration, after sd-event's reaping
+    std::unique_ptr<event::Timer> orphan_timer_;   // sweep_leftovers() on the next iteration, after sd-event reaped
 };
 
 } // namespace watchd::supervisor

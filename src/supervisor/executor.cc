@@ -62,7 +62,7 @@ void Engine::do_spawn(Unit &u) {
         kill_cgroup(u, "left by the previous instance");
         return;
     }
-    if (subreaper_ && !u.rt.sessions.empty()) kill_leftovers(u, "left by the previous instance");
+    if (subreaper_) end_sessions(u);
     if (cgroup >= 0)
         if (auto used = sys::cgroup::usage(cgroup)) u.rt.cgroup.cpu_at_spawn = used->cpu_usec;
     auto r = launcher_.launch(a->spec, cgroup);
@@ -74,6 +74,7 @@ void Engine::do_spawn(Unit &u) {
     const pid_t pid = r->pid;
     if (r->stdout_read) start_output(u, LOG_INFO, std::move(r->stdout_read), pid, r->instance_id);
     if (r->stderr_read) start_output(u, LOG_ERR, std::move(r->stderr_read), pid, r->instance_id);
+    u.rt.spawned_instance = r->instance_id;
     watch_process(u, pid, std::move(r->pidfd), true, false);
     queue(u, mdl::ev::Spawned{pid, r->instance_id});
 }

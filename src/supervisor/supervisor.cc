@@ -33,7 +33,7 @@ Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
         auto sig = event::SignalSource::create(loop_, SIGCHLD, [this](const signalfd_siginfo &) { reap_orphans(); });
         if (sig) orphans_ = std::move(*sig);
         else sys::log::daemon(LOG_ERR, "cannot watch for orphans: " + sig.error().message() + "; they are reaped as apps exit");
-        auto later = event::Timer::create(loop_, [this] { reap_orphans(); }, event::Priority::Idle);
+        auto later = event::Timer::create(loop_, [this] { sweep_leftovers(); });
         if (later) orphan_timer_ = std::move(*later);
     }
 }

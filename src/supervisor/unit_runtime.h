@@ -67,6 +67,9 @@ struct UnitRuntime {
     // Subreaper mode: the sessions of this instance's processes that watchd may end with it (the spawned one's,
     // and that of each watched process leading its own session).
     std::vector<pid_t> sessions;
+    std::string spawned_instance;       // WATCHD_INSTANCE_ID of the instance spawned last (its processes carry it)
+    std::vector<pid_t> ended_sessions;  // of instances that ended: swept on the next loop iteration
+    std::vector<std::string> ended_instances; // their WATCHD_INSTANCE_IDs
     struct RefusedPings {
         base::Usec logged = 0; // monotonic µs of the last message, 0 = none yet
         std::uint64_t count = 0; // refused since then
