@@ -100,9 +100,9 @@ void Engine::kill_cgroup(Unit &u, std::string_view why) {
         announce(u, mdl::Announcement::Error, LOG_ERR, "cannot kill the app's cgroup: " + ok.error().message());
         return;
     }
-    u.rt.cgroup.busy = true;
     u.rt.cgroup.killed = true;
     watch_cgroup(u);
+    u.rt.cgroup.busy = u.rt.cgroup.watch != nullptr; // without a watch nothing would ever say it emptied
     if (left && !left->empty()) {
         std::string pids;
         for (std::size_t i = 0; i < left->size() && i < 10; ++i) pids += (i ? ", " : "") + std::to_string((*left)[i]);
@@ -118,10 +118,11 @@ void Engine::kill_cgroup(Unit &u, std::string_view why) {
 // the stop signal too, and gets SIGKILL with it when stop-timeout runs out.
 bool Engine::hold_exit(Unit &u, const mdl::ev::ProcessExited &e) {
     if (!cgroups_ || u.core().state != UnitState::Stopping || e.pid != u.core().pid || !cgroup_populated(u)) return false;
+    watch_cgroup(u);
+    if (!u.rt.cgroup.watch) return false; // nothing would say when it empties: the exit goes on now
     u.rt.cgroup.held_exit = e;
     u.rt.cgroup.busy = true;
-    watch_cgroup(u);
-    cgroup_changed(u);
+    cgroup_changed(u); // empty by now (before the watch was in place): goes on at once
     return true; // held, or posted already by cgroup_changed()
 }
 

@@ -169,8 +169,10 @@ void Engine::do_kill(Unit &u, int sig) {
             for (pid_t pid : in_cgroup) ::kill(pid, sig);
         }
         if (!in_cgroup.empty()) {
-            u.rt.cgroup.busy = true;
+            // Down only once the cgroup is empty. Looked at again after the watch is in place: had the processes
+            // gone in between, no change would ever be reported (a stop would wait forever).
             watch_cgroup(u);
+            u.rt.cgroup.busy = u.rt.cgroup.watch != nullptr && cgroup_populated(u);
         }
     }
     for (auto &p : u.rt.processes) {

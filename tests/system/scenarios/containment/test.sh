@@ -47,7 +47,8 @@ while [ $i -lt 50 ]; do
   timeout 30 systemctl start watchd.service || fail "round $i: watchd did not start"
   sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 50 ))"
   [ -s /run/slowd.pid ] && late=$((late + 1))
-  timeout 30 systemctl stop watchd.service || fail "round $i: systemctl stop watchd did not return in 30 s"
+  timeout 30 systemctl stop watchd.service \
+    || fail "round $i: systemctl stop watchd did not return in 30 s: $(journalctl -u watchd.service -o short-monotonic --no-pager | tail -25; systemd-cgls --no-pager /system.slice/watchd.service)"
   [ $((i % 10)) = 0 ] && note "round $i: $(date +%T.%N)"
   left="$(sleeps 1004)$(sleeps 1005)"
   [ -z "$left" ] || fail "round $i: left running after watchd stopped: $left ($(jmsgs -u watchd.service | tail -c 600))"
