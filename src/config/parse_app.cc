@@ -76,6 +76,77 @@ void parse_restart(Obj &app, model::RestartPolicy &r) {
     o.reject_unknown();
 }
 
+// "200M", "1.5G", "512K", "1048576" (bytes; K/M/G/T are powers of 1024, as systemd's MemoryMax=).
+std::optional<std::uint64_t> parse_size(Obj &o, std::string_view key) {
+    const json::value *v = o.get(key);
+    if (!v) return std::nullopt;
+    if (v->is_int64() && v->as_int64() > 0) return static_cast<std::uint64_t>(v->as_int64());
+    if (v->is_uint64() && v->as_uint64() > 0) return v->as_uint64();
+    const std::string want = "expected a size such as \"200M\" (K, M, G, T: powers of 1024) or a number of bytes";
+    if (!v->is_string()) {
+        o.error(key, want + ", got " + kind_name(*v));
+        return std::nullopt;
+    }
+    const std::string text(v->get_string());
+    char *end = nullptr;
+    const double n = std::strtod(text.c_str(), &end);
+    std::string unit(end ? end : "");
+    double mult = 1;
+    if (unit == "K" || unit == "k") mult = 1024.0;
+    else if (unit == "M") mult = 1024.0 * 1024;
+    else if (unit == "G") mult = 1024.0 * 1024 * 1024;
+    else if (unit == "T") mult = 1024.0 * 1024 * 1024 * 1024;
+    else if (!unit.empty()) mult = 0;
+    if (end == text.c_str() || !(n > 0) || mult == 0 || n * mult >= 1.8e19 || n * mult < 1) {
+        o.error(key, want + ", got " + shown(text));
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(n * mult);
+}
+
+// "80%" (of one CPU; "150%" is one and a half).
+std::optional<unsigned> parse_percent(Obj &o, std::string_view key, unsigned max) {
+    const json::value *v = o.get(key);
+    if (!v) return std::nullopt;
+    const std::string want = "expected a percentage of one CPU such as \"80%\" (1% to " + std::to_string(max) + "%)";
+    if (!v->is_string()) {
+        o.error(key, want + ", got " + kind_name(*v));
+        return std::nullopt;
+    }
+    const std::string text(v->get_string());
+    char *end = nullptr;
+    const long n = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || std::string_view(end) != "%" || n < 1 || n > static_cast<long>(max)) {
+        o.error(key, want + ", got " + shown(text));
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(n);
+}
+
+void parse_resources(Obj &app, model::AppSpec &a) {
+    if (const json::object *ro = app.object("restart-if")) {
+        Obj o(*ro, app.at("restart-if"), app.ctx());
+        a.restart_if.memory_above = parse_size(o, "memory-above");
+        a.restart_if.cpu_above = parse_percent(o, "cpu-above", 100000);
+        if (auto n = o.integer("tasks-above", 1, 10000000)) a.restart_if.tasks_above = static_cast<std::uint64_t>(*n);
+        if (auto n = o.integer("for", 1, 1000)) a.restart_if.checks = static_cast<unsigned>(*n);
+        if (auto d = o.duration("every")) {
+            if (*d < 100 * base::kUsecPerMsec) o.error("every", "must be at least 100ms");
+            else a.restart_if.every = *d;
+        }
+        if (!a.restart_if.any() && !app.ctx().failed())
+            app.error("restart-if", "names no rule: expected memory-above, cpu-above or tasks-above");
+        o.reject_unknown();
+    }
+    if (const json::object *lo = app.object("limits")) {
+        Obj o(*lo, app.at("limits"), app.ctx());
+        a.limits.memory_max = parse_size(o, "memory-max");
+        if (auto n = o.integer("tasks-max", 1, 10000000)) a.limits.tasks_max = static_cast<std::uint64_t>(*n);
+        a.limits.cpu_max = parse_percent(o, "cpu-max", 100000);
+        o.reject_unknown();
+    }
+}
+
 void parse_app(Obj &o, model::AppSpec &a) {
     if (auto k = parse_keepalive(o)) a.keepalive = *k;
     if (auto n = o.str("name", true)) {
@@ -144,6 +215,7 @@ void parse_app(Obj &o, model::AppSpec &a) {
         else a.stop_timeout = *t;
     }
     parse_restart(o, a.restart);
+    parse_resources(o, a);
     o.get("x");
     o.reject_unknown();
 }

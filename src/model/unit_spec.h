@@ -35,6 +35,27 @@ struct RestartPolicy {
 // Key/value data: key → the value as compact JSON text (the model carries no JSON library).
 using KeyValue = std::map<std::string, std::string>;
 
+// monit's "if totalmem > 200 MB for 3 cycles then restart": checked every `every` while the app runs; a rule
+// restarts the app once it is over its limit `checks` times in a row (one spike does not).
+struct ResourceRules {
+    std::optional<std::uint64_t> memory_above; // bytes (cgroup memory.current or the processes' RSS)
+    std::optional<unsigned> cpu_above;         // percent of one CPU over the last check interval
+    std::optional<std::uint64_t> tasks_above;  // threads of all the app's processes
+    unsigned checks = 3;
+    Usec every = 10 * base::kUsecPerSec;
+    bool any() const { return memory_above || cpu_above || tasks_above; }
+    bool operator==(const ResourceRules &) const = default;
+};
+
+// Hard limits the kernel enforces on the app's cgroup: memory.max, pids.max, cpu.max.
+struct ResourceLimits {
+    std::optional<std::uint64_t> memory_max; // bytes
+    std::optional<std::uint64_t> tasks_max;
+    std::optional<unsigned> cpu_max;          // percent of one CPU (150 = one and a half)
+    bool any() const { return memory_max || tasks_max || cpu_max; }
+    bool operator==(const ResourceLimits &) const = default;
+};
+
 struct AppSpec {
     std::string id;                 // the config key (hostname label), lower-cased
     std::string name;               // display name, < 256 bytes
@@ -63,6 +84,8 @@ struct AppSpec {
     int stop_signal = SIGTERM;
     Usec stop_timeout = 10 * base::kUsecPerSec; // then SIGKILL
     RestartPolicy restart;
+    ResourceRules restart_if;       // restart the app when it uses more than this for a while
+    ResourceLimits limits;          // cgroup limits of the app's cgroup (cgroup mode, controllers delegated)
     bool operator==(const AppSpec &) const = default;
 
     std::string exec_path() const; // working_directory + "/" + binary, cleaned

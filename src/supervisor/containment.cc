@@ -5,6 +5,7 @@
 // orphans carrying its WATCHD_ID, are killed; at shutdown every adopted orphan is.
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <syslog.h>
 
 #include "supervisor/engine.h"
@@ -33,6 +34,7 @@ int Engine::app_cgroup(Unit &u) {
             return -1;
         }
         cg.dir = std::move(*fd);
+        apply_limits(u);
     }
     if (!cg.dir) {
         auto fd = cgroups_->open_app(u.ref.id);
@@ -42,6 +44,7 @@ int Engine::app_cgroup(Unit &u) {
             return -1;
         }
         cg.dir = std::move(*fd);
+        apply_limits(u);
     }
     return cg.dir.get();
 }
@@ -297,6 +300,103 @@ std::optional<ResourceUsage> Engine::usage(const UnitRef &ref) const {
     if (!r.processes) return std::nullopt;
     r.memory_bytes = rss;
     return r;
+}
+
+// limits: memory.max, pids.max and cpu.max of the app's cgroup, where watchd was given those controllers; what
+// cannot be applied is said once (a limit silently not enforced would be worse than none).
+void Engine::apply_limits(Unit &u) {
+    const AppUnit *a = u.app();
+    if (!a || !a->spec.limits.any()) return;
+    const auto &l = a->spec.limits;
+    const int dir = u.rt.cgroup.dir.get();
+    std::vector<std::string> not_applied;
+    auto set = [&](bool wanted, const char *controller, const char *file, const std::string &value) {
+        if (!wanted) return;
+        const std::string enabled = cgroups_ ? " " + cgroups_->controllers() + " " : std::string();
+        if (dir < 0 || enabled.find(std::string(" ") + controller + " ") == std::string::npos) {
+            not_applied.push_back(std::string(file) + " (no " + controller + " controller delegated to watchd)");
+            return;
+        }
+        if (auto ok = sys::cgroup::set(dir, file, value); !ok) not_applied.push_back(std::string(file) + ": " + ok.error().message());
+    };
+    set(l.memory_max.has_value(), "memory", "memory.max", std::to_string(l.memory_max.value_or(0)));
+    set(l.tasks_max.has_value(), "pids", "pids.max", std::to_string(l.tasks_max.value_or(0)));
+    set(l.cpu_max.has_value(), "cpu", "cpu.max", std::to_string(l.cpu_max.value_or(0) * 1000) + " 100000");
+    if (not_applied.empty() || u.rt.limits_said) return;
+    u.rt.limits_said = true;
+    std::string list;
+    for (const auto &n : not_applied) list += (list.empty() ? "" : "; ") + n;
+    announce(u, mdl::Announcement::Error, LOG_WARNING,
+             "/apps/" + u.ref.id + "/limits not enforced: " + list + (dir < 0 ? " (no cgroup: watchd runs without a delegated one)" : ""));
+}
+
+void Engine::arm_rules(Unit &u) {
+    const AppUnit *a = u.app();
+    if (!a) return;
+    RuleRuntime &r = u.rt.rules;
+    if (!r.timer) {
+        auto t = event::Timer::create(loop_, [this, &u] { check_rules(u); });
+        if (!t) {
+            announce(u, mdl::Announcement::Error, LOG_ERR, "cannot check restart-if: " + t.error().message());
+            return;
+        }
+        r.timer = std::move(*t);
+    }
+    if (r.instance != u.core().instance_id) r = RuleRuntime{std::move(r.timer), 0, 0, 0, 0, 0, u.core().instance_id};
+    r.timer->arm(base::now_monotonic() + a->spec.restart_if.every);
+}
+
+namespace {
+
+std::string mib(std::uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024));
+    return buf;
+}
+
+} // namespace
+
+// One restart-if check: each rule over its limit counts up, under it back to 0; `for` checks in a row restart it.
+void Engine::check_rules(Unit &u) {
+    const AppUnit *a = u.app();
+    if (!a || u.core().state != UnitState::Running) return; // armed again when it runs
+    const auto &rules = a->spec.restart_if;
+    RuleRuntime &r = u.rt.rules;
+    if (r.instance != u.core().instance_id) r = RuleRuntime{std::move(r.timer), 0, 0, 0, 0, 0, u.core().instance_id};
+    const auto used = usage(u.ref);
+    const base::Usec now = base::now_monotonic();
+    std::vector<std::string> over;
+    if (used) {
+        auto count = [&](unsigned &n, bool is_over, const std::string &what) {
+            n = is_over ? n + 1 : 0;
+            if (n >= rules.checks) over.push_back(what);
+        };
+        if (rules.memory_above && used->memory_bytes)
+            count(r.memory, *used->memory_bytes > *rules.memory_above,
+                  "memory " + mib(*used->memory_bytes) + " above " + mib(*rules.memory_above));
+        if (rules.tasks_above)
+            count(r.tasks, used->tasks > *rules.tasks_above,
+                  std::to_string(used->tasks) + " tasks, more than " + std::to_string(*rules.tasks_above));
+        if (rules.cpu_above && r.last_at && now > r.last_at) {
+            const std::uint64_t spent = used->cpu_usec > r.last_cpu_usec ? used->cpu_usec - r.last_cpu_usec : 0;
+            const std::uint64_t pct = spent * 100 / (now - r.last_at);
+            count(r.cpu, pct > *rules.cpu_above,
+                  "CPU " + std::to_string(pct) + "% above " + std::to_string(*rules.cpu_above) + "%");
+        }
+        r.last_cpu_usec = used->cpu_usec;
+        r.last_at = now;
+    }
+    if (over.empty()) {
+        r.timer->arm(now + rules.every);
+        return;
+    }
+    std::string why;
+    for (const auto &o : over) why += (why.empty() ? "" : "; ") + o;
+    announce(u, mdl::Announcement::Restarting, LOG_WARNING,
+             "restart-if: " + why + " for " + std::to_string(rules.checks) + (rules.checks == 1 ? " check" : " checks") +
+                 " in a row: restarting");
+    r = RuleRuntime{std::move(r.timer), 0, 0, 0, 0, 0, {}};
+    post(u, mdl::ev::ToggleCmd{mdl::Toggle::Restart});
 }
 
 } // namespace watchd::supervisor

@@ -112,6 +112,9 @@ private:
     void remove_cgroup(const Unit &u);
     void note_session(Unit &u, pid_t pid, pid_t session);
     void reap_orphans();
+    void arm_rules(Unit &u);
+    void check_rules(Unit &u);
+    void apply_limits(Unit &u);
     void end_sessions(Unit &u);
     void sweep_leftovers();
     void kill_leftovers(Unit &u, std::string_view why);

@@ -63,6 +63,7 @@ void Engine::do_spawn(Unit &u) {
         return;
     }
     if (subreaper_) end_sessions(u);
+    if (cgroup < 0 && a->spec.limits.any()) apply_limits(u); // says once that they cannot be enforced
     if (cgroup >= 0)
         if (auto used = sys::cgroup::usage(cgroup)) u.rt.cgroup.cpu_at_spawn = used->cpu_usec;
     auto r = launcher_.launch(a->spec, cgroup);

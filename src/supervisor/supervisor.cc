@@ -79,6 +79,8 @@ void Engine::step(Unit &u, const model::Event &e) {
     for (const auto &a : actions)
         if (std::holds_alternative<model::act::Announce>(a)) execute(u, a);
     if ((cgroups_ || subreaper_) && c.state != old_state) after_step_cgroup(u);
+    if (c.state == UnitState::Running && !(u.rt.rules.timer && u.rt.rules.timer->armed()))
+        if (const AppUnit *a = u.app(); a && a->spec.restart_if.any()) arm_rules(u);
     if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
     const UnitView v = make_view(u, false);
     for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);

@@ -56,6 +56,15 @@ struct CgroupRuntime {
     std::optional<model::ev::ProcessExited> held_exit; // the main process's exit while stopping, until it is empty
 };
 
+// restart-if: the periodic check of what the app uses, and how many checks in a row each rule was over.
+struct RuleRuntime {
+    std::unique_ptr<event::Timer> timer;
+    unsigned memory = 0, cpu = 0, tasks = 0;
+    std::uint64_t last_cpu_usec = 0; // at the last check of this instance (for the CPU share since)
+    base::Usec last_at = 0;          // monotonic; 0: no check of this instance yet
+    std::string instance;            // the instance those figures belong to
+};
+
 struct UnitRuntime {
     std::vector<std::unique_ptr<WatchedProcess>> processes;
     std::vector<std::unique_ptr<OutputReader>> outputs;
@@ -64,6 +73,8 @@ struct UnitRuntime {
     bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
     OutputBudget output_budget;
     CgroupRuntime cgroup;
+    RuleRuntime rules;
+    bool limits_said = false; // limits that could not be applied were reported
     // Subreaper mode: the sessions of this instance's processes that watchd may end with it (the spawned one's,
     // and that of each watched process leading its own session).
     std::vector<pid_t> sessions;

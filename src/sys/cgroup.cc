@@ -187,6 +187,8 @@ base::Result<void> Tree::remove_app(const std::string &id) const {
     return {};
 }
 
+base::Result<void> set(int dirfd, const char *file, std::string_view value) { return write_at(dirfd, file, value); }
+
 base::Result<std::vector<pid_t>> procs(int dirfd) {
     auto text = read_at(dirfd, "cgroup.procs");
     if (!text) return base::unexpected(text.error());

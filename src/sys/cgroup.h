@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -55,6 +56,9 @@ private:
     std::string path_;
     base::UniqueFd dir_;
 };
+
+// Writes one of the cgroup's files (memory.max, pids.max, cpu.max...).
+base::Result<void> set(int dirfd, const char *file, std::string_view value);
 
 // The processes in the cgroup (cgroup.procs).
 base::Result<std::vector<pid_t>> procs(int dirfd);

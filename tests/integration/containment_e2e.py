@@ -146,6 +146,47 @@ try:
 finally:
     stop(w)
 
+# --- restart-if: a memory hog is restarted, a short spike is not (hysteresis), a runaway of tasks is bounded
+hog = f"import time; x = bytes(range(256)) * (1 << 18); time.sleep(600)  # {tag}"  # 64 MiB, written
+# A spike is a short-lived child holding 64 MiB (freed memory that glibc keeps would not be a spike).
+spike = f"while :; do python3 -c \"import time; x = bytes(range(256)) * (1 << 18); time.sleep(0.1)\"; sleep 1.5; done # {tag}"
+write_config(CONF, {"apps": {
+    "hog": app(f"exec python3 -c '{hog}'", **{"restart-if": {"memory-above": "32M", "for": 2, "every": "200ms"}}),
+    "spiky": app(spike, **{"restart-if": {"memory-above": "32M", "for": 5, "every": "200ms"}}),
+    "spinner": app(f"while :; do :; done # {tag}", **{"restart-if": {"cpu-above": "30%", "for": 2, "every": "300ms"}}),
+    "forky": app(f"i=0; while [ $i -lt 40 ]; do sleep {tag}5 & i=$((i+1)); done; wait",
+                 **{"restart-if": {"tasks-above": 20, "for": 1, "every": "200ms"}, "limits": {"tasks-max": 30}}),
+}})
+w = start("rules")
+try:
+    said = wait_for(lambda: re.search(r"app hog: restart-if: memory (\d+\.\d) MiB above 32\.0 MiB for 2 checks in a "
+                                      r"row: restarting", log_text()), timeout=15)
+    check(bool(said) and float(said.group(1)) > 32, f"hog (64 MiB) is restarted by memory-above 32M: "
+                                                     f"{said.group(0) if said else log_text()[-1500:]}")
+    check(wait_for(lambda: len(re.findall(r"app hog .*: started", log_text())) >= 2), "hog runs again")
+    spun = wait_for(lambda: re.search(r"app spinner: restart-if: CPU (\d+)% above 30% for 2 checks", log_text()), timeout=15)
+    check(bool(spun) and int(spun.group(1)) > 30, f"spinner (a busy loop) is restarted by cpu-above 30%: "
+                                                   f"{spun.group(0) if spun else ''}")
+    forky = wait_for(lambda: re.search(r"app forky: restart-if: (\d+) tasks, more than 20 for 1 check", log_text()),
+                     timeout=15)
+    check(bool(forky), "forky (41 tasks) is restarted by tasks-above 20")
+    check(wait_for(lambda: "app forky: /apps/forky/limits not enforced: pids.max (no pids controller delegated to "
+                           "watchd) (no cgroup" in log_text()),
+          "forky's tasks-max, which needs cgroups, is said once not to be enforced")
+    check(log_text().count("/apps/forky/limits not enforced") == 1, "... and only once")
+    peak = 0
+    for _ in range(20):
+        peak = max(peak, len(pids_running(["sleep", tag + "5"])))
+        time.sleep(0.1)
+    check(peak <= 80, f"forky's sleeps stay bounded across its restarts (at most {peak} at once; 40 per instance)")
+    time.sleep(4)  # two spike cycles
+    spikes = len(re.findall(r"app spiky: restart-if", log_text()))
+    check(spikes == 0, f"spiky, over 32M for a moment every 1.6 s, is not restarted by a rule of 5 checks in a row "
+                       f"({spikes} restarts)")
+finally:
+    stop(w)
+check(wait_for(lambda: not pids_running(["sleep", tag + "5"]), timeout=5), "no sleep of forky is left")
+
 # --- SIGTERM at any moment of a pidfile app's start-up, 50 times: nothing survives watchd
 write_config(CONF, {"apps": {"slowd": {
     "keepalive": "pidfile", "name": "Slow daemon", "working-directory": WORK, "pid-path": "slowd.pid",

@@ -327,5 +327,46 @@ TEST(AppKeys, PidWaitAndOutputRateLimit) {
     EXPECT_EQ(d.config->apps[0].log_rate_interval, 30 * base::kUsecPerSec);
 }
 
+TEST(AppKeys, RestartIfAndLimits) {
+    auto r = load_from_string(app_with(R"("restart-if": {"memory-above": "200M", "cpu-above": "80%", "tasks-above": 64,
+                                                          "for": 2, "every": "500ms"},
+                                         "limits": {"memory-max": "1.5G", "tasks-max": 100, "cpu-max": "150%"})"),
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    const auto &a = r.config->apps[0];
+    EXPECT_EQ(a.restart_if.memory_above, 200ULL << 20);
+    EXPECT_EQ(a.restart_if.cpu_above, 80u);
+    EXPECT_EQ(a.restart_if.tasks_above, 64u);
+    EXPECT_EQ(a.restart_if.checks, 2u);
+    EXPECT_EQ(a.restart_if.every, 500 * base::kUsecPerMsec);
+    EXPECT_EQ(a.limits.memory_max, 3ULL << 29);
+    EXPECT_EQ(a.limits.tasks_max, 100u);
+    EXPECT_EQ(a.limits.cpu_max, 150u);
+    auto d = load_from_string(app_with(R"("restart-if": {"memory-above": 1048576})"), "watchd.json");
+    ASSERT_TRUE(d.ok()) << ::testing::PrintToString(errors(d));
+    EXPECT_EQ(d.config->apps[0].restart_if.checks, 3u); // monit-like: one spike does not restart
+    EXPECT_EQ(d.config->apps[0].restart_if.every, 10 * base::kUsecPerSec);
+    EXPECT_FALSE(d.config->apps[0].limits.any());
+
+    auto bad = errors(load_from_string(
+        app_with(R"("restart-if": {"memory-above": "lots", "cpu-above": 80, "for": 0, "every": "10ms", "mem": 1},
+                    "limits": {"cpu-max": "0%", "memory-max": "-1M"})"),
+        "watchd.json"));
+    auto has = [&](const std::string &text) {
+        return std::any_of(bad.begin(), bad.end(), [&](const std::string &e) { return e.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(has("/apps/web/restart-if/memory-above: expected a size such as \"200M\"")) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(has("/apps/web/restart-if/cpu-above: expected a percentage of one CPU such as \"80%\"")) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(has("/apps/web/restart-if/for: ")) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(has("/apps/web/restart-if/every: must be at least 100ms")) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(has("/apps/web/restart-if/mem: unknown key")) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(has("/apps/web/limits/cpu-max: ")) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(has("/apps/web/limits/memory-max: ")) << ::testing::PrintToString(bad);
+    const auto empty = errors(load_from_string(app_with(R"("restart-if": {"for": 2})"), "watchd.json"));
+    ASSERT_EQ(empty.size(), 1u) << ::testing::PrintToString(empty);
+    EXPECT_NE(empty[0].find("/apps/web/restart-if: names no rule: expected memory-above, cpu-above or tasks-above"),
+              std::string::npos) << empty[0];
+}
+
 } // namespace
 } // namespace watchd::config
