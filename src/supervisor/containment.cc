@@ -85,12 +85,7 @@ void Engine::cgroup_changed(Unit &u) {
         post(u, *held);
         return;
     }
-    if (u.rt.spawn_deferred &&
-        std::none_of(u.rt.processes.begin(), u.rt.processes.end(), [](const auto &p) { return p->leftover; })) {
-        u.rt.spawn_deferred = false;
-        do_spawn(u);
-        drain();
-    }
+    spawn_if_deferred(u);
     after_drain();
 }
 

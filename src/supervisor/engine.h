@@ -97,6 +97,8 @@ private:
     void do_watch_pid(Unit &u, pid_t pid);
     // leftover: a failed launch's process that was killed; its end is not the model's event.
     void watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool leftover);
+    // A spawn deferred until the previous instance's leftovers are gone goes now, if none is left.
+    void spawn_if_deferred(Unit &u);
     void start_output(Unit &u, int priority, base::UniqueFd fd, pid_t pid, const std::string &instance);
     // Reads what is buffered; retires the reader at EOF (safe from inside its own callback).
     void drain_output(Unit &u, OutputReader &r);

@@ -80,6 +80,15 @@ void Engine::do_spawn(Unit &u) {
     queue(u, mdl::ev::Spawned{pid, r->instance_id});
 }
 
+void Engine::spawn_if_deferred(Unit &u) {
+    if (!u.rt.spawn_deferred || u.rt.cgroup.busy ||
+        std::any_of(u.rt.processes.begin(), u.rt.processes.end(), [](const auto &p) { return p->leftover; }))
+        return;
+    u.rt.spawn_deferred = false;
+    do_spawn(u);
+    drain();
+}
+
 void Engine::do_watch_pid(Unit &u, pid_t pid) {
     if (std::any_of(u.rt.processes.begin(), u.rt.processes.end(), [&](const auto &p) { return p->pid == pid; }))
         return; // already watched (the launcher that stayed to be the daemon)
@@ -117,12 +126,7 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
         // Its exit may have orphaned others, whose SIGCHLD coalesced with its own: look once sd-event has reaped it.
         if (subreaper_ && orphan_timer_ && !orphan_timer_->armed()) orphan_timer_->arm(1);
         if (raw->leftover) { // not the model's business; a deferred spawn may go now
-            if (u.rt.spawn_deferred &&
-                std::none_of(u.rt.processes.begin(), u.rt.processes.end(), [](const auto &p) { return p->leftover; })) {
-                u.rt.spawn_deferred = false;
-                do_spawn(u);
-                drain();
-            }
+            spawn_if_deferred(u);
             after_drain();
             return;
         }

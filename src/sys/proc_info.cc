@@ -95,19 +95,32 @@ base::Result<uid_t> process_uid(pid_t pid) {
     return base::unexpected(base::Error{{}, "/proc/" + std::to_string(pid), "PID " + std::to_string(pid) + " is not running"});
 }
 
-base::Result<ProcessIds> process_ids(pid_t pid) {
+namespace {
+
+// The fields of /proc/<pid>/stat after "(comm)" (comm may hold ')' itself: the last one ends it), from field 3
+// (state) on; at least `want` of them, else an error.
+base::Result<std::vector<std::string>> stat_fields(pid_t pid, std::size_t want) {
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";
     std::ifstream statf(path);
     std::string line;
     if (!std::getline(statf, line)) return base::unexpected(base::errno_error(ESRCH, path, "no such process"));
-    // after "comm)": state ppid pgrp session (comm may hold ')' itself: the last one ends it)
     const auto close = line.rfind(')');
-    if (close == std::string::npos) return base::unexpected(base::Error{{}, path, "unexpected contents"});
-    std::istringstream rest(line.substr(close + 1));
-    std::string state;
-    long ppid = 0, pgrp = 0, session = 0;
-    if (!(rest >> state >> ppid >> pgrp >> session)) return base::unexpected(base::Error{{}, path, "unexpected contents"});
-    return ProcessIds{static_cast<pid_t>(ppid), static_cast<pid_t>(pgrp), static_cast<pid_t>(session), state == "Z"};
+    std::vector<std::string> f;
+    if (close != std::string::npos) {
+        std::istringstream rest(line.substr(close + 1));
+        for (std::string x; f.size() < want && rest >> x;) f.push_back(x);
+    }
+    if (f.size() < want) return base::unexpected(base::Error{{}, path, "unexpected contents"});
+    return f;
+}
+
+} // namespace
+
+base::Result<ProcessIds> process_ids(pid_t pid) {
+    auto f = stat_fields(pid, 4); // state ppid pgrp session
+    if (!f) return base::unexpected(f.error());
+    auto id = [&](std::size_t i) { return static_cast<pid_t>(std::strtol((*f)[i].c_str(), nullptr, 10)); };
+    return ProcessIds{id(1), id(2), id(3), (*f)[0] == "Z"};
 }
 
 std::vector<pid_t> own_children() {
@@ -134,18 +147,10 @@ std::string process_env(pid_t pid, std::string_view name) {
 }
 
 base::Result<ProcessUsage> process_usage(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    std::ifstream statf(path);
-    std::string line;
-    if (!std::getline(statf, line)) return base::unexpected(base::errno_error(ESRCH, path, "no such process"));
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) return base::unexpected(base::Error{{}, path, "unexpected contents"});
-    // Fields from 3 (state) on; utime cutime... are 14-17, num_threads 20, rss 24 (1-based, as proc(5) counts).
-    std::istringstream rest(line.substr(close + 1));
-    std::vector<std::string> f;
-    for (std::string x; rest >> x && f.size() < 22;) f.push_back(x);
-    if (f.size() < 22) return base::unexpected(base::Error{{}, path, "unexpected contents"});
-    auto field = [&](int n) { return std::strtoull(f[static_cast<std::size_t>(n - 3)].c_str(), nullptr, 10); };
+    // utime stime cutime cstime are fields 14-17, num_threads 20, rss 24 (1-based, as proc(5) counts them)
+    auto f = stat_fields(pid, 22);
+    if (!f) return base::unexpected(f.error());
+    auto field = [&](int n) { return std::strtoull((*f)[static_cast<std::size_t>(n - 3)].c_str(), nullptr, 10); };
     static const long ticks = ::sysconf(_SC_CLK_TCK) > 0 ? ::sysconf(_SC_CLK_TCK) : 100;
     static const long page = ::sysconf(_SC_PAGESIZE) > 0 ? ::sysconf(_SC_PAGESIZE) : 4096;
     ProcessUsage u;

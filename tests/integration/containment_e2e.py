@@ -17,30 +17,15 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import Run, alive, check, finish, free_port, read, wait_for, write_config  # noqa: E402
+from e2e_lib import Run, alive, check, finish, free_port, read, stop, wait_for, write_config  # noqa: E402
 
 RUN = Run(sys.argv, "watchd-containment-")
 WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
-logs = []
+logs = RUN.logs
 
 
 def start(name="watchd"):
-    log = open(os.path.join(WORK, name + ".log"), "w")
-    logs.append(log.name)
-    p = subprocess.Popen([WATCHD, "--config", CONF, "--log-target", "stderr", "--log-level", "debug"], stdout=log,
-                         stderr=subprocess.STDOUT, env=env, cwd=WORK)
-    log.close()
-    return p
-
-
-def stop(p, timeout=60):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        return p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
+    return RUN.start(name, args=("--log-level", "debug"))
 
 
 def pids_running(argv):

@@ -108,9 +108,34 @@ class Run:
         self.work = tempfile.mkdtemp(prefix=prefix)
         self.conf = os.path.join(self.work, "watchd.json")
         self.env = clean_env()
+        self.logs = []
 
     def app(self, script, **extra):
         return app(self.work, script, **extra)
+
+    def start(self, name="watchd", conf=None, prefix=(), extra_env=None, args=()):
+        """watchd in the foreground (logging to stderr), its log in WORK/<name>.log, listed in self.logs."""
+        import subprocess
+        log = open(os.path.join(self.work, name + ".log"), "w")
+        self.logs.append(log.name)
+        p = subprocess.Popen(list(prefix) + [self.watchd, "--config", conf or self.conf, "--log-target", "stderr",
+                                             *args], stdout=log, stderr=subprocess.STDOUT,
+                             env=dict(self.env, **(extra_env or {})), cwd=self.work)
+        log.close()
+        return p
+
+
+def stop(p, timeout=60):
+    """SIGTERM (unless it exited already), then its exit status; SIGKILL after `timeout` seconds."""
+    import signal
+    import subprocess
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
 
 
 class NotifySocket:

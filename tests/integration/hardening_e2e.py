@@ -15,31 +15,15 @@ import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import NotifySocket, Run, alive, check, children_of, finish, read, wait_for, write_config  # noqa: E402
+from e2e_lib import NotifySocket, Run, alive, check, children_of, finish, read, stop, wait_for, write_config  # noqa: E402
 
 RUN = Run(sys.argv, "watchd-hardening-")
 WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
-logs = []
+logs = RUN.logs
 
 
 def start(conf=CONF, prefix=(), extra_env=None, name="watchd"):
-    """watchd in the foreground, its log in WORK/<name>.log."""
-    log = open(os.path.join(WORK, name + ".log"), "w")
-    logs.append(log.name)
-    p = subprocess.Popen(list(prefix) + [WATCHD, "--config", conf, "--log-target", "stderr"], stdout=log,
-                         stderr=subprocess.STDOUT, env=dict(env, **(extra_env or {})), cwd=WORK)
-    log.close()
-    return p
-
-
-def stop(p, timeout=60):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        return p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
+    return RUN.start(name, conf, prefix, extra_env)
 
 
 def soft_nofile(pid):
