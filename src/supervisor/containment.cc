@@ -325,6 +325,17 @@ void Engine::apply_limits(Unit &u) {
              "/apps/" + u.ref.id + "/limits not enforced: " + list + (dir < 0 ? " (no cgroup: watchd runs without a delegated one)" : ""));
 }
 
+std::optional<std::uint64_t> Engine::instance_cpu(Unit &u, pid_t exited) {
+    if (const int dir = u.rt.cgroup.dir.get(); dir >= 0) {
+        auto used = sys::cgroup::usage(dir);
+        if (!used) return std::nullopt;
+        return used->cpu_usec > u.rt.cgroup.cpu_at_spawn ? used->cpu_usec - u.rt.cgroup.cpu_at_spawn : 0;
+    }
+    auto used = sys::process_usage(exited);
+    if (!used) return std::nullopt;
+    return used->cpu_usec;
+}
+
 void Engine::arm_rules(Unit &u) {
     const AppUnit *a = u.app();
     if (!a) return;

@@ -114,6 +114,7 @@ private:
     void remove_cgroup(const Unit &u);
     void note_session(Unit &u, pid_t pid, pid_t session);
     void reap_orphans();
+    std::optional<std::uint64_t> instance_cpu(Unit &u, pid_t exited);
     void arm_rules(Unit &u);
     void check_rules(Unit &u);
     void apply_limits(Unit &u);

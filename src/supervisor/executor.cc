@@ -43,9 +43,16 @@ void Engine::announce(const Unit &u, mdl::Announcement what, int priority, std::
     const std::string name = what == mdl::Announcement::Started
                                  ? std::visit([](const auto &ku) { return ku.spec.name; }, u.k)
                                  : std::string();
-    sys::log::unit(priority, {mdl::to_string(u.ref.kind), u.ref.id, mdl::to_string(what), mdl::message_id(what), inst,
-                              c.instance_pid, name},
-                   message);
+    sys::log::UnitFields f{mdl::to_string(u.ref.kind), u.ref.id, mdl::to_string(what), mdl::message_id(what), inst,
+                           c.instance_pid, name, {}};
+    if ((what == mdl::Announcement::Exited || what == mdl::Announcement::Stopped) && u.rt.exit_cpu_usec) {
+        f.cpu_usec = u.rt.exit_cpu_usec;
+        const base::Usec ms = *f.cpu_usec / base::kUsecPerMsec;
+        sys::log::unit(priority, f, std::string(message) + " (used " +
+                                        (ms ? base::format_duration(ms * base::kUsecPerMsec) : "less than 1ms") + " of CPU)");
+        return;
+    }
+    sys::log::unit(priority, f, message);
 }
 
 void Engine::do_spawn(Unit &u) {
@@ -135,8 +142,12 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
         for (auto &o : u.rt.outputs)
             if (o->pid == e.pid) mine.push_back(o.get());
         for (OutputReader *o : mine) drain_output(u, *o);
+        // What the instance used, while it can still be read: the zombie's /proc stat (its own and its reaped
+        // children's CPU time) or, in cgroup mode, the cgroup's since the instance started.
+        if (e.pid == u.core().pid || e.pid == u.core().instance_pid) u.rt.exit_cpu_usec = instance_cpu(u, e.pid);
         if (hold_exit(u, e)) return;
         post(u, e);
+        u.rt.exit_cpu_usec.reset();
     };
     if (child) {
         auto src = event::ChildSource::create(loop_, raw->fd.get(), [raw, finish](const siginfo_t &si) {

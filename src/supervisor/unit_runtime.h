@@ -74,6 +74,7 @@ struct UnitRuntime {
     OutputBudget output_budget;
     CgroupRuntime cgroup;
     RuleRuntime rules;
+    std::optional<std::uint64_t> exit_cpu_usec; // CPU time of the instance whose exit is being announced
     bool limits_said = false; // limits that could not be applied were reported
     // Subreaper mode: the sessions of this instance's processes that watchd may end with it (the spawned one's,
     // and that of each watched process leading its own session).

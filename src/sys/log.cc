@@ -187,6 +187,7 @@ void unit(int priority, const UnitFields &f, std::string_view message) {
             if (!f.message_id.empty()) d.field("MESSAGE_ID", f.message_id);
             if (!f.instance.empty()) d.field("WATCHD_INSTANCE", f.instance);
             if (f.pid > 0) d.field("WATCHD_PID", std::to_string(f.pid));
+            if (f.cpu_usec) d.field("WATCHD_CPU_USEC", std::to_string(*f.cpu_usec));
             return d.message(std::string(f.id) + ": " + std::string(message));
         },
         [&] { return line(priority, prefix, message); });

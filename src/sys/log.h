@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <sys/types.h>
 
@@ -58,6 +59,7 @@ struct UnitFields {
     std::string_view instance;   // instance id, may be empty
     pid_t pid = 0;               // WATCHD_PID when non-zero
     std::string_view name;       // the unit's display name, shown on stderr beside the id when it differs
+    std::optional<std::uint64_t> cpu_usec; // WATCHD_CPU_USEC: CPU time an instance that ended used
 };
 
 // A message about one unit.

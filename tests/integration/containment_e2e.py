@@ -81,6 +81,8 @@ try:
           "the log names what was killed")
     check(wait_for(lambda: len(re.findall(r"app leaver .*: started", log_text())) >= 2, timeout=10),
           "leaver was started again")
+    check(bool(re.search(r"app leaver: exited with status 3 \(used (\d[^ ]*|less than 1ms) of CPU\)", log_text())),
+          "leaver's exit says what CPU time it used")
     # The orphaner's setsid'ed child exits after 0.2 s, an orphan of watchd's by then: reaped, not a zombie.
     time.sleep(1.0)
     seen = []
@@ -152,6 +154,9 @@ try:
     spun = wait_for(lambda: re.search(r"app spinner: restart-if: CPU (\d+)% above 30% for 2 checks", log_text()), timeout=15)
     check(bool(spun) and int(spun.group(1)) > 30, f"spinner (a busy loop) is restarted by cpu-above 30%: "
                                                    f"{spun.group(0) if spun else ''}")
+    used = wait_for(lambda: re.search(r"app spinner: [^\n]*\(used ([\d.]+)(ms|s) of CPU\)", log_text()))
+    check(bool(used) and float(used.group(1)) / (1000 if used.group(2) == "ms" else 1) >= 0.15,
+          f"the busy loop's exit says it used at least 0.15 s of CPU: {used.group(0) if used else ''}")
     forky = wait_for(lambda: re.search(r"app forky: restart-if: (\d+) tasks, more than 20 for 1 check", log_text()),
                      timeout=15)
     check(bool(forky), "forky (41 tasks) is restarted by tasks-above 20")

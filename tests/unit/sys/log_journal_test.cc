@@ -160,11 +160,21 @@ protected:
 
 TEST_F(LogJournal, UnitEntryHasExactlyTodaysFields) {
     log::init(log::Target::Journal, LOG_DEBUG, "", journal_.path());
-    log::unit(LOG_NOTICE, {"app", "web", "started", "39f53479d3a045ac8e11786248231fbf", "inst-7", 4242, {}},
+    log::unit(LOG_NOTICE, {"app", "web", "started", "39f53479d3a045ac8e11786248231fbf", "inst-7", 4242, {}, {}},
               "started, pid 4242");
-    log::unit(LOG_ERR, {"check", "db", "error", "", "", 0, {}}, "no answer");
+    log::unit(LOG_ERR, {"check", "db", "error", "", "", 0, {}, {}}, "no answer");
+    log::unit(LOG_WARNING, {"app", "web", "exited", "", "", 4242, {}, 1520000}, "exited with status 3");
     auto got = journal_.recv_all();
-    ASSERT_EQ(got.size(), 2u);
+    ASSERT_EQ(got.size(), 3u);
+    // The exit of an instance carries the CPU time it used.
+    EXPECT_EQ(sorted(got[2]), sorted({{"MESSAGE", "web: exited with status 3"},
+                                      {"PRIORITY", "4"},
+                                      {"SYSLOG_IDENTIFIER", "watchd"},
+                                      {"WATCHD_KIND", "app"},
+                                      {"WATCHD_ID", "web"},
+                                      {"WATCHD_EVENT", "exited"},
+                                      {"WATCHD_PID", "4242"},
+                                      {"WATCHD_CPU_USEC", "1520000"}}));
     EXPECT_EQ(sorted(got[0]), sorted({{"MESSAGE", "web: started, pid 4242"},
                                       {"PRIORITY", "5"},
                                       {"SYSLOG_IDENTIFIER", "watchd"},

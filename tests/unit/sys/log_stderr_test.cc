@@ -211,7 +211,7 @@ TEST_F(LogStderr, LevelAndFilter) {
         log::daemon(LOG_INFO, "web: too verbose");
         log::daemon(LOG_ERR, "db: filtered out");
         log::daemon(LOG_ERR, "web: shown");
-        log::unit(LOG_NOTICE, {"app", "web", "started", "", "", 0, {}}, "started");
+        log::unit(LOG_NOTICE, {"app", "web", "started", "", "", 0, {}, {}}, "started");
         log::app_line("db", 42, "", LOG_INFO, "app output");
         EXPECT_EQ(drain(p[0]), "<3>watchd: web: shown\n<5>app web: started\n<6>db[42]: app output\n");
     }

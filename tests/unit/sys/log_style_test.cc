@@ -82,8 +82,8 @@ TEST_F(Captured, TerminalLinesAreColouredByPriority) {
 
 TEST_F(Captured, TheDisplayNameIsShownBesideTheId) {
     log::init(log::Target::Stderr, LOG_INFO, "", log::kJournalSocket, log::Style::Journal);
-    log::unit(LOG_INFO, {"app", "web", "started", "", "", 42, "Web server"}, "started, pid 42");
-    log::unit(LOG_INFO, {"app", "db", "started", "", "", 43, "db"}, "started, pid 43");
+    log::unit(LOG_INFO, {"app", "web", "started", "", "", 42, "Web server", {}}, "started, pid 42");
+    log::unit(LOG_INFO, {"app", "db", "started", "", "", 43, "db", {}}, "started, pid 43");
     EXPECT_EQ(read(), "<6>app web (Web server): started, pid 42\n<6>app db: started, pid 43\n");
 }
 

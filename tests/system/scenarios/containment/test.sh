@@ -38,6 +38,9 @@ wait_for 10 sh -c 'journalctl -o cat WATCHD_ID=leaver | grep -q "killed 2 proces
 for p in $first; do wait_for 5 gone "$p" || fail "leaver's grandchild $p survived its crash"; done
 wait_for 10 jhas 2 WATCHD_ID=leaver WATCHD_EVENT=started || fail "leaver was not started again"
 ok "the grandchildren ($first) of the crashed leaver were killed before its next start"
+cpu=$(jfield WATCHD_CPU_USEC WATCHD_ID=leaver WATCHD_EVENT=exited | head -n 1)
+case $cpu in '' | *[!0-9]*) fail "leaver's exited entry has no WATCHD_CPU_USEC: $(jmsgs WATCHD_ID=leaver WATCHD_EVENT=exited)" ;; esac
+ok "leaver's exited entry carries WATCHD_CPU_USEC=$cpu: $(jmsgs WATCHD_ID=leaver WATCHD_EVENT=exited | cut -c1-120)"
 
 # The start-up race, 50 times: stop watchd at a random moment of slowd's start-up.
 i=0 late=0

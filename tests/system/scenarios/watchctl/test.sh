@@ -13,8 +13,10 @@ wait_for 10 watchctl status web || fail "watchctl status web does not succeed: $
 pid=$(web_pid)
 
 [ "$(rc_of watchctl)" = 0 ] || fail "watchctl exits non-zero: $(cat /tmp/err)"
-grep -q '^KIND  *ID  *NAME  *STATE  *PID  *UPTIME  *RESTARTS  *LAST EXIT$' /tmp/out || fail "no table header: $(cat /tmp/out)"
+grep -q '^KIND  *ID  *NAME  *STATE  *PID  *UPTIME  *MEMORY  *CPU  *RESTARTS  *LAST EXIT$' /tmp/out || fail "no table header: $(cat /tmp/out)"
 grep -q "^app  *web  *Web  *running  *$pid " /tmp/out || fail "no running web row with pid $pid: $(cat /tmp/out)"
+grep -q "^app  *web  *Web  *running  *$pid  *[0-9a-z ]*  *[0-9.]*[BKMG]  *[0-9.]*s  " /tmp/out \
+  || fail "web's row shows no memory and CPU: $(cat /tmp/out)"
 grep -q '^2 units: 2 running$' /tmp/out || fail "no summary line: $(cat /tmp/out)"
 ok "watchctl:"
 sed 's/^/       /' /tmp/out
