@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
+
+#include "sys/cgroup.h"
 
 namespace {
 
@@ -179,30 +180,13 @@ void usage() {
 // A scratch cgroup below the bench's own in the cgroup v2 hierarchy, marked delegated (trusted.delegate=1, what
 // systemd sets for Delegate=yes); empty with the reason in `why` where that cannot be done (not root, no v2).
 std::string make_delegated_cgroup(std::string &why) {
-    std::string mount;
-    {
-        std::ifstream mi("/proc/self/mountinfo");
-        for (std::string line; std::getline(mi, line);) {
-            const auto dash = line.find(" - cgroup2 ");
-            if (dash == std::string::npos) continue;
-            std::istringstream head(line.substr(0, dash));
-            std::string id, parent, dev, root;
-            head >> id >> parent >> dev >> root >> mount;
-            if (root == "/") break;
-            mount.clear();
-        }
-    }
-    std::string own;
-    {
-        std::ifstream cg("/proc/self/cgroup");
-        for (std::string line; std::getline(cg, line);)
-            if (line.rfind("0::", 0) == 0) own = line.substr(3);
-    }
-    if (mount.empty() || own.empty()) {
-        why = "no cgroup v2 hierarchy";
+    auto mount = watchd::sys::cgroup::v2_mount();
+    auto own = watchd::sys::cgroup::own_path();
+    if (!mount || !own) {
+        why = (mount ? own.error() : mount.error()).message();
         return {};
     }
-    const std::string dir = mount + (own == "/" ? "" : own) + "/watchd-bench-" + std::to_string(getpid());
+    const std::string dir = *mount + (*own == "/" ? "" : *own) + "/watchd-bench-" + std::to_string(getpid());
     if (::mkdir(dir.c_str(), 0755) != 0) {
         why = "cannot make " + dir + ": " + std::strerror(errno);
         return {};

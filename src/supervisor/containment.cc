@@ -17,35 +17,39 @@ namespace watchd::supervisor {
 
 namespace mdl = watchd::model;
 
+// "killed 2 processes left behind when the instance ended (PID 41, 42)": at most ten PIDs named.
+void Engine::announce_killed(Unit &u, const std::vector<pid_t> &pids, std::string_view why) {
+    if (pids.empty()) return;
+    std::string list;
+    for (std::size_t i = 0; i < pids.size() && i < 10; ++i) list += (i ? ", " : "") + std::to_string(pids[i]);
+    if (pids.size() > 10) list += ", ...";
+    announce(u, mdl::Announcement::Stopping, LOG_NOTICE,
+             "killed " + std::to_string(pids.size()) + (pids.size() == 1 ? " process " : " processes ") +
+                 std::string(why) + " (PID " + list + ")");
+}
+
 // The app's cgroup, made and opened on first use; -1 without cgroups (or when it cannot be made: said once, and
 // the app runs in watchd's cgroup as it would outside systemd).
 int Engine::app_cgroup(Unit &u) {
     if (!cgroups_ || !u.app()) return -1;
     CgroupRuntime &cg = u.rt.cgroup;
-    if (cg.dir && cg.killed && !cg.busy) {
-        cg.watch.reset(); // on the old directory
-        cg.inotify.reset();
-        cg.dir.reset();
-        cg.killed = false;
-        auto fd = cgroups_->renew_app(u.ref.id);
-        if (!fd) {
-            announce(u, mdl::Announcement::Error, LOG_ERR,
-                     "cannot make the app's cgroup anew: " + fd.error().message() + "; it runs in watchd's own");
-            return -1;
-        }
-        cg.dir = std::move(*fd);
-        apply_limits(u);
+    if (cg.dir && !(cg.killed && !cg.busy)) return cg.dir.get();
+    // First use, or after cgroup.kill (once it is empty): Linux 6.x kills a child cloned into a cgroup once killed,
+    // so the next instance gets the cgroup made anew.
+    const bool renew = cg.dir.get() >= 0;
+    cg.watch.reset(); // on the old directory
+    cg.inotify.reset();
+    cg.dir.reset();
+    cg.killed = false;
+    auto fd = renew ? cgroups_->renew_app(u.ref.id) : cgroups_->open_app(u.ref.id);
+    if (!fd) {
+        announce(u, mdl::Announcement::Error, LOG_ERR,
+                 std::string(renew ? "cannot make the app's cgroup anew: " : "cannot make the app's cgroup: ") +
+                     fd.error().message() + "; it runs in watchd's own");
+        return -1;
     }
-    if (!cg.dir) {
-        auto fd = cgroups_->open_app(u.ref.id);
-        if (!fd) {
-            announce(u, mdl::Announcement::Error, LOG_ERR,
-                     "cannot make the app's cgroup: " + fd.error().message() + "; it runs in watchd's own");
-            return -1;
-        }
-        cg.dir = std::move(*fd);
-        apply_limits(u);
-    }
+    cg.dir = std::move(*fd);
+    apply_limits(u);
     return cg.dir.get();
 }
 
@@ -101,14 +105,7 @@ void Engine::kill_cgroup(Unit &u, std::string_view why) {
     u.rt.cgroup.killed = true;
     watch_cgroup(u);
     u.rt.cgroup.busy = u.rt.cgroup.watch != nullptr; // without a watch nothing would ever say it emptied
-    if (left && !left->empty()) {
-        std::string pids;
-        for (std::size_t i = 0; i < left->size() && i < 10; ++i) pids += (i ? ", " : "") + std::to_string((*left)[i]);
-        if (left->size() > 10) pids += ", ...";
-        announce(u, mdl::Announcement::Stopping, LOG_NOTICE,
-                 "killed " + std::to_string(left->size()) + (left->size() == 1 ? " process" : " processes") + " " +
-                     std::string(why) + " (PID " + pids + ")");
-    }
+    if (left) announce_killed(u, *left, why);
     cgroup_changed(u); // empty already (it may be, by now): go on at once
 }
 
@@ -180,7 +177,6 @@ void Engine::reap_orphans() {
         if (is_watched_child(units_, pid)) continue;
         const auto ids = sys::process_ids(pid);
         if (!ids || !ids->zombie) continue;
-        const std::string app = sys::process_env(pid, "WATCHD_ID"); // a zombie has no environment left: usually ""
         const auto exit = sys::reap_pid(pid);
         if (!exit) continue;
         Unit *owner = nullptr;
@@ -190,8 +186,7 @@ void Engine::reap_orphans() {
                 owner = u.get();
         const std::string what = "reaped PID " + std::to_string(pid) + " (session " + std::to_string(ids->session) +
                                  "), " + describe_exit(*exit);
-        if (owner) sys::log::daemon(LOG_DEBUG, "app " + owner->ref.id + ": " + what);
-        else sys::log::daemon(LOG_DEBUG, what + (app.empty() ? "" : ", of app " + app));
+        sys::log::daemon(LOG_DEBUG, owner ? "app " + owner->ref.id + ": " + what : what);
     }
 }
 
@@ -220,12 +215,7 @@ void Engine::kill_leftovers(Unit &u, std::string_view why) {
     }
     // What the killed processes leave in turn is adopted by watchd as they die: look again shortly.
     if (orphan_timer_) orphan_timer_->arm(base::now_monotonic() + 20 * base::kUsecPerMsec);
-    std::string pids;
-    for (std::size_t i = 0; i < killed.size() && i < 10; ++i) pids += (i ? ", " : "") + std::to_string(killed[i]);
-    if (killed.size() > 10) pids += ", ...";
-    announce(u, mdl::Announcement::Stopping, LOG_NOTICE,
-             "killed " + std::to_string(killed.size()) + (killed.size() == 1 ? " process" : " processes") + " " +
-                 std::string(why) + " (PID " + pids + ")");
+    announce_killed(u, killed, why);
 }
 
 // At shutdown, once every app is down: no adopted orphan outlives watchd.
@@ -250,8 +240,9 @@ void Engine::remove_cgroup(const Unit &u) {
         sys::log::daemon(LOG_WARNING, "cannot remove the cgroup of app " + u.ref.id + ": " + ok.error().message());
 }
 
-std::uint64_t Engine::cpu_baseline(const Unit &u) const {
-    return u.rt.cgroup.cpu_at_spawn;
+// The cgroup's CPU time `total` (cpu.stat usage_usec) less what it had used when the instance was spawned.
+static std::uint64_t cpu_since_spawn(const Unit &u, std::uint64_t total) {
+    return total > u.rt.cgroup.cpu_at_spawn ? total - u.rt.cgroup.cpu_at_spawn : 0;
 }
 
 std::optional<ResourceUsage> Engine::usage(const UnitRef &ref) const {
@@ -263,7 +254,7 @@ std::optional<ResourceUsage> Engine::usage(const UnitRef &ref) const {
         auto procs = sys::cgroup::procs(dir);
         if (!cg || !procs) return std::nullopt;
         r.from_cgroup = true;
-        r.cpu_usec = cg->cpu_usec > cpu_baseline(*u) ? cg->cpu_usec - cpu_baseline(*u) : 0;
+        r.cpu_usec = cpu_since_spawn(*u, cg->cpu_usec);
         r.memory_bytes = cg->memory_bytes;
         r.processes = procs->size();
         if (cg->tasks) r.tasks = *cg->tasks;
@@ -305,9 +296,9 @@ void Engine::apply_limits(Unit &u) {
     const auto &l = a->spec.limits;
     const int dir = u.rt.cgroup.dir.get();
     std::vector<std::string> not_applied;
+    const std::string enabled = cgroups_ && dir >= 0 ? " " + cgroups_->controllers() + " " : std::string();
     auto set = [&](bool wanted, const char *controller, const char *file, const std::string &value) {
         if (!wanted) return;
-        const std::string enabled = cgroups_ ? " " + cgroups_->controllers() + " " : std::string();
         if (dir < 0 || enabled.find(std::string(" ") + controller + " ") == std::string::npos) {
             not_applied.push_back(std::string(file) + " (no " + controller + " controller delegated to watchd)");
             return;
@@ -329,7 +320,7 @@ std::optional<std::uint64_t> Engine::instance_cpu(Unit &u, pid_t exited) {
     if (const int dir = u.rt.cgroup.dir.get(); dir >= 0) {
         auto used = sys::cgroup::usage(dir);
         if (!used) return std::nullopt;
-        return used->cpu_usec > u.rt.cgroup.cpu_at_spawn ? used->cpu_usec - u.rt.cgroup.cpu_at_spawn : 0;
+        return cpu_since_spawn(u, used->cpu_usec);
     }
     auto used = sys::process_usage(exited);
     if (!used) return std::nullopt;
@@ -348,7 +339,7 @@ void Engine::arm_rules(Unit &u) {
         }
         r.timer = std::move(*t);
     }
-    if (r.instance != u.core().instance_id) r = RuleRuntime{std::move(r.timer), 0, 0, 0, 0, 0, u.core().instance_id};
+    if (r.instance != u.core().instance_id) r.reset(u.core().instance_id);
     r.timer->arm(base::now_monotonic() + a->spec.restart_if.every);
 }
 
@@ -368,7 +359,7 @@ void Engine::check_rules(Unit &u) {
     if (!a || u.core().state != UnitState::Running) return; // armed again when it runs
     const auto &rules = a->spec.restart_if;
     RuleRuntime &r = u.rt.rules;
-    if (r.instance != u.core().instance_id) r = RuleRuntime{std::move(r.timer), 0, 0, 0, 0, 0, u.core().instance_id};
+    if (r.instance != u.core().instance_id) r.reset(u.core().instance_id);
     const auto used = usage(u.ref);
     const base::Usec now = base::now_monotonic();
     std::vector<std::string> over;
@@ -401,7 +392,7 @@ void Engine::check_rules(Unit &u) {
     announce(u, mdl::Announcement::Restarting, LOG_WARNING,
              "restart-if: " + why + " for " + std::to_string(rules.checks) + (rules.checks == 1 ? " check" : " checks") +
                  " in a row: restarting");
-    r = RuleRuntime{std::move(r.timer), 0, 0, 0, 0, 0, {}};
+    r.reset({});
     post(u, mdl::ev::ToggleCmd{mdl::Toggle::Restart});
 }
 

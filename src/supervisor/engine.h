@@ -109,6 +109,7 @@ private:
     void watch_cgroup(Unit &u);
     void cgroup_changed(Unit &u);
     void kill_cgroup(Unit &u, std::string_view why);
+    void announce_killed(Unit &u, const std::vector<pid_t> &pids, std::string_view why);
     bool hold_exit(Unit &u, const model::ev::ProcessExited &e);
     void after_step_cgroup(Unit &u);
     void remove_cgroup(const Unit &u);
@@ -146,7 +147,6 @@ private:
     std::unique_ptr<event::Timer> reaper_;
     std::shared_ptr<const sys::cgroup::Tree> cgroups_;
     bool subreaper_ = false;
-    std::uint64_t cpu_baseline(const Unit &u) const;
     std::unique_ptr<event::SignalSource> orphans_; // SIGCHLD of adopted orphans (subreaper mode)
     std::unique_ptr<event::Timer> orphan_timer_;   // sweep_leftovers() on the next iteration, after sd-event reaped
 };

@@ -116,10 +116,7 @@ void Engine::watch_process(Unit &u, pid_t pid, base::Pidfd fd, bool child, bool 
     w->leftover = leftover;
     w->fd = std::move(fd);
     if (subreaper_ && !leftover)
-        if (auto ids = sys::process_ids(pid)) {
-            w->session = ids->session;
-            note_session(u, pid, ids->session);
-        }
+        if (auto ids = sys::process_ids(pid)) note_session(u, pid, ids->session);
     WatchedProcess *raw = w.get();
     auto finish = [this, &u, raw](mdl::ev::ProcessExited e) {
         // Retire the watch first: its callback is running right now (freed on the next iteration).

@@ -20,7 +20,6 @@ struct WatchedProcess {
     pid_t pid = 0;
     bool child = false; // spawned by watchd (reaped by sd-event) vs. found through a pid file or a ping
     bool leftover = false; // killed as a failed launch's leftover: the next spawn waits for its end
-    pid_t session = 0;     // its session when watching began
     base::Pidfd fd;
     std::unique_ptr<event::ChildSource> child_source;
     std::unique_ptr<event::IoSource> io_source;
@@ -63,6 +62,14 @@ struct RuleRuntime {
     std::uint64_t last_cpu_usec = 0; // at the last check of this instance (for the CPU share since)
     base::Usec last_at = 0;          // monotonic; 0: no check of this instance yet
     std::string instance;            // the instance those figures belong to
+
+    // Counting starts again, for `of` (the timer stays).
+    void reset(std::string of) {
+        memory = cpu = tasks = 0;
+        last_cpu_usec = 0;
+        last_at = 0;
+        instance = std::move(of);
+    }
 };
 
 struct UnitRuntime {

@@ -183,19 +183,8 @@ std::vector<pid_t> processes_in_sessions(const std::vector<pid_t> &ids) {
 
 std::vector<pid_t> kill_session(pid_t id, int sig) {
     std::vector<pid_t> n;
-    if (id <= 1) return n;
-    DIR *d = ::opendir("/proc");
-    if (!d) return n;
-    while (dirent *e = ::readdir(d)) {
-        char *end = nullptr;
-        const long pid = std::strtol(e->d_name, &end, 10);
-        if (*end || pid <= 1 || pid == getpid()) continue;
-        const auto ids = process_ids(static_cast<pid_t>(pid));
-        if (!ids || ids->zombie) continue;
-        if ((ids->session == id || ids->pgrp == id) && ::kill(static_cast<pid_t>(pid), sig) == 0)
-            n.push_back(static_cast<pid_t>(pid));
-    }
-    ::closedir(d);
+    for (pid_t pid : processes_in_sessions({id}))
+        if (::kill(pid, sig) == 0) n.push_back(pid);
     return n;
 }
 

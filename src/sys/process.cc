@@ -420,16 +420,21 @@ base::Result<void> kill_group(pid_t pgid, int sig) {
     return {};
 }
 
-base::Result<ExitInfo> reap(int pidfd) {
-    siginfo_t si{};
-    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED | WNOHANG) < 0)
-        return base::unexpected(base::errno_error(errno, "waitid"));
+// How waitid() says a child ended.
+static ExitInfo exit_info(const siginfo_t &si) {
     ExitInfo info;
     if (si.si_code == CLD_EXITED)
         info.code = si.si_status;
     else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
         info.signal = si.si_status;
     return info;
+}
+
+base::Result<ExitInfo> reap(int pidfd) {
+    siginfo_t si{};
+    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED | WNOHANG) < 0)
+        return base::unexpected(base::errno_error(errno, "waitid"));
+    return exit_info(si);
 }
 
 base::Result<void> become_subreaper() {
@@ -440,10 +445,7 @@ base::Result<void> become_subreaper() {
 std::optional<ExitInfo> reap_pid(pid_t pid) {
     siginfo_t si{};
     if (waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG) < 0 || si.si_pid != pid) return std::nullopt;
-    ExitInfo info;
-    if (si.si_code == CLD_EXITED) info.code = si.si_status;
-    else info.signal = si.si_status;
-    return info;
+    return exit_info(si);
 }
 
 base::Result<void> check_executable(const std::string &path) {

@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import Run, alive, check, finish, free_port, read, stop, wait_for, write_config  # noqa: E402
+from e2e_lib import Run, alive, check, children_of, finish, free_port, read, stop, wait_for, write_config  # noqa: E402
 
 RUN = Run(sys.argv, "watchd-containment-")
 WATCHD, WORK, CONF, env, app = RUN.watchd, RUN.work, RUN.conf, RUN.env, RUN.app
@@ -34,20 +34,6 @@ def pids_running(argv):
     out = []
     for d in os.listdir("/proc"):
         if d.isdigit() and read(f"/proc/{d}/cmdline") == want and alive(int(d)):
-            out.append(int(d))
-    return out
-
-
-def zombie_children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            fields = read(f"/proc/{d}/stat").rsplit(")", 1)[1].split()
-        except IndexError:
-            continue
-        if int(fields[1]) == pid and fields[0] == "Z":
             out.append(int(d))
     return out
 
@@ -86,7 +72,7 @@ try:
     # The orphaner's setsid'ed child exits after 0.2 s, an orphan of watchd's by then: reaped, not a zombie.
     time.sleep(1.0)
     seen = []
-    check(wait_for(lambda: not seen.append(zombie_children(w.pid)) and not seen[-1], timeout=5),
+    check(wait_for(lambda: not seen.append(children_of(w.pid, zombies=True)) and not seen[-1], timeout=5),
           f"no zombie children left under watchd (last seen: {seen[-1] if seen else []})")
     check(wait_for(lambda: "reaped PID" in log_text()), "the reaped orphan is logged (debug)")
 finally:

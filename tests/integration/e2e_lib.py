@@ -62,8 +62,8 @@ def alive(pid):
         return False
 
 
-def children_of(ppid):
-    """Live child PIDs of ppid."""
+def children_of(ppid, zombies=False):
+    """Live child PIDs of ppid (zombies=True: its zombie children instead)."""
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -73,7 +73,7 @@ def children_of(ppid):
                 fields = f.read().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[1]) == ppid and fields[0] != "Z":
+        if int(fields[1]) == ppid and (fields[0] == "Z") == zombies:
             out.append(int(d))
     return out
 
