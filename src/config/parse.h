@@ -10,6 +10,9 @@ void parse_apps(Obj &root, model::Config &cfg);
 void parse_services(Obj &root, model::Config &cfg);
 // gossm's "settings" (monitor, notifications) and "servers".
 void parse_gossm(Obj &root, model::Config &cfg);
+// "restart": {backoff-initial, backoff-max, backoff-reset, start-limit-burst, start-limit-interval} of an app or
+// a service.
+void parse_restart(Obj &unit, model::RestartPolicy &r);
 // Key/value object → key → compact JSON text.
 model::KeyValue parse_keyvalue(Obj &o, std::string_view key);
 // Home directory for "~/" expansion ($HOME, else the passwd entry).

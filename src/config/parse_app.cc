@@ -58,23 +58,6 @@ bool valid_env_entry(std::string_view e) {
                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
-void parse_restart(Obj &app, model::RestartPolicy &r) {
-    const json::object *ro = app.object("restart");
-    if (!ro) return;
-    Obj o(*ro, app.at("restart"), app.ctx());
-    if (auto d = o.duration("backoff-initial")) r.backoff_initial = *d;
-    if (auto d = o.duration("backoff-max")) r.backoff_max = *d;
-    if (auto d = o.duration("backoff-reset")) r.backoff_reset = *d;
-    if (auto n = o.integer("start-limit-burst", 0, 100000)) r.start_limit_burst = static_cast<unsigned>(*n);
-    if (auto d = o.duration("start-limit-interval")) {
-        if (*d == 0) o.error("start-limit-interval", "must be more than 0");
-        else r.start_limit_interval = *d;
-    }
-    if (r.backoff_initial > r.backoff_max)
-        o.error("backoff-initial", "must not be more than backoff-max (" + base::format_duration(r.backoff_max) + ")");
-    o.get("x");
-    o.reject_unknown();
-}
 
 // "200M", "1.5G", "512K", "1048576" (bytes; K/M/G/T are powers of 1024, as systemd's MemoryMax=).
 std::optional<std::uint64_t> parse_size(Obj &o, std::string_view key) {
@@ -243,6 +226,24 @@ void parse_apps(Obj &root, model::Config &cfg) {
         cfg.apps.push_back(std::move(a));
     });
     std::sort(cfg.apps.begin(), cfg.apps.end(), [](const auto &x, const auto &y) { return x.id < y.id; });
+}
+
+void parse_restart(Obj &unit, model::RestartPolicy &r) {
+    const json::object *ro = unit.object("restart");
+    if (!ro) return;
+    Obj o(*ro, unit.at("restart"), unit.ctx());
+    if (auto d = o.duration("backoff-initial")) r.backoff_initial = *d;
+    if (auto d = o.duration("backoff-max")) r.backoff_max = *d;
+    if (auto d = o.duration("backoff-reset")) r.backoff_reset = *d;
+    if (auto n = o.integer("start-limit-burst", 0, 100000)) r.start_limit_burst = static_cast<unsigned>(*n);
+    if (auto d = o.duration("start-limit-interval")) {
+        if (*d == 0) o.error("start-limit-interval", "must be more than 0");
+        else r.start_limit_interval = *d;
+    }
+    if (r.backoff_initial > r.backoff_max)
+        o.error("backoff-initial", "must not be more than backoff-max (" + base::format_duration(r.backoff_max) + ")");
+    o.get("x");
+    o.reject_unknown();
 }
 
 } // namespace watchd::config

@@ -46,6 +46,43 @@ std::vector<std::uint8_t> parse_exit_codes(Obj &o, std::string_view key) {
     return out;
 }
 
+// patrol's *-parameter verbs (the word after `service NAME`) as the D-Bus calls that do the same; a verb with no
+// such call is an error (it would silently do something else).
+void parse_verbs(Obj &o, model::ServiceSpec &s) {
+    using V = model::SystemdVerb;
+    struct Verb {
+        const char *word;
+        V verb;
+    };
+    static const Verb start[] = {{"start", V::Start}, {"restart", V::Restart}, {"force-restart", V::Restart}};
+    static const Verb restart[] = {{"restart", V::Restart},
+                                   {"force-restart", V::Restart},
+                                   {"try-restart", V::TryRestart},
+                                   {"condrestart", V::TryRestart},
+                                   {"reload", V::ReloadOrRestart},
+                                   {"force-reload", V::ReloadOrRestart},
+                                   {"reload-or-restart", V::ReloadOrRestart}};
+    auto pick = [&](const char *key, const std::string &word, const auto &table, const char *calls, V &out) {
+        if (word.empty()) return;
+        for (const Verb &v : table)
+            if (word == v.word) {
+                out = v.verb;
+                return;
+            }
+        std::string words;
+        for (const Verb &v : table) words += std::string(words.empty() ? "" : ", ") + v.word;
+        o.error(key, "expected one of " + words + " (watchd calls systemd's " + calls + "), got " + shown(word));
+    };
+    pick("management-start-parameter", s.start_parameter, start, "StartUnit or RestartUnit", s.start_call);
+    pick("management-restart-parameter", s.restart_parameter, restart,
+         "RestartUnit, TryRestartUnit or ReloadOrRestartUnit", s.restart_call);
+    if (!s.stop_parameter.empty() && s.stop_parameter != "stop")
+        o.error("management-stop-parameter", "expected stop (watchd calls systemd's StopUnit), got " + shown(s.stop_parameter));
+    if (!s.status_parameter.empty() && s.status_parameter != "status")
+        o.error("management-status-parameter", "expected status (watchd follows the unit's state from systemd), got " +
+                                                   shown(s.status_parameter));
+}
+
 void parse_service(Obj &o, model::ServiceSpec &s) {
     s.management = parse_management(o, "management").value_or(0);
     int *per[] = {&s.management_start, &s.management_status, &s.management_stop, &s.management_restart};
@@ -68,6 +105,8 @@ void parse_service(Obj &o, model::ServiceSpec &s) {
                             "management-restart-parameter"};
     for (int i = 0; i < 4; ++i)
         if (auto p = o.str(pnames[i])) *params[i] = *p;
+    parse_verbs(o, s);
+    parse_restart(o, s.restart);
     if (auto n = o.str("name", true)) {
         if (n->size() > 255) o.error("name", "must be at most 255 bytes, got " + std::to_string(n->size()));
         s.name = *n;
@@ -170,6 +209,10 @@ void parse_services(Obj &root, model::Config &cfg) {
         model::ServiceSpec s;
         s.id = id;
         parse_service(o, s);
+        // Two services keeping one unit would fight over it.
+        for (const auto &other : cfg.services)
+            if (!s.unit.empty() && other.unit == s.unit)
+                o.error("service", shown(s.unit) + " is already kept by the service " + shown(other.id));
         cfg.services.push_back(std::move(s));
     });
     std::sort(cfg.services.begin(), cfg.services.end(), [](const auto &x, const auto &y) { return x.id < y.id; });

@@ -15,6 +15,7 @@
 #include "event/loop.h"
 #include "event/source.h"
 #include "supervisor/supervisor.h"
+#include "systemd/manager_client.h"
 #include "sys/fd_limit.h"
 #include "sys/instance_lock.h"
 #include "sys/log.h"
@@ -142,6 +143,12 @@ public:
                 sys::log::daemon(LOG_WARNING, "cannot become the apps' subreaper: " + ok.error().message());
             }
         }
+        // systemd's manager, for the services: connected when the first service is configured; without a system
+        // bus the services are "unavailable" and watchd keeps trying.
+        auto manager = systemd::ManagerClient::create(*loop_);
+        if (!manager) return fatal(manager.error());
+        manager_ = std::move(*manager);
+        sopts.manager = manager_.get();
         supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_, std::move(sopts));
         supervisor_->add_observer(*this);
         for (int sig : {SIGTERM, SIGINT}) {
@@ -277,6 +284,7 @@ private:
     daemon::Options opts_;
     base::UniqueFd lock_; // the instance lock, held while watchd runs
     std::unique_ptr<event::Loop> loop_;
+    std::unique_ptr<systemd::ManagerClient> manager_;    // after loop_, before supervisor_ (which uses it)
     std::unique_ptr<supervisor::Supervisor> supervisor_; // after loop_: its sources die first
     std::unique_ptr<api::http::Server> http_;            // after supervisor_: stops serving before it goes
     std::unique_ptr<api::udp::UdpListener> udp_;         // after supervisor_: likewise

@@ -24,6 +24,10 @@ struct WatchPid { pid_t pid; };
 // Signal every process left in the session (or process group) `session` of a launcher: what a pidfile app's
 // failed start left behind, so that the next start does not run beside it.
 struct KillSession { pid_t session; int signal; };
+// Services: follow the unit the spec names (read its state now, then follow its changes: ev::SystemdChanged).
+struct WatchUnit {};
+// Services: ask systemd for a job on the unit; its end comes back as ev::SystemdJobDone.
+struct CallSystemd { SystemdVerb verb; };
 struct ArmTimer { TimerKind kind; base::Usec at; }; // CLOCK_MONOTONIC µs
 struct CancelTimer { TimerKind kind; };
 // Log (journal, WATCHD_EVENT=...) and, in later issues, alert. priority: syslog's (3 err ... 7 debug).
@@ -31,6 +35,6 @@ struct Announce { Announcement what; std::string message; int priority = 6; };
 } // namespace act
 
 using Action = std::variant<act::Spawn, act::Kill, act::KillSession, act::ReadPidFile, act::WatchPid, act::ArmTimer,
-                            act::CancelTimer, act::Announce>;
+                            act::CancelTimer, act::Announce, act::WatchUnit, act::CallSystemd>;
 
 } // namespace watchd::model

@@ -261,6 +261,11 @@ public:
         }
     }
 
+    // Services' events: not an app's.
+    void on(const ev::SystemdChanged &) {}
+    void on(const ev::SystemdJobDone &) {}
+    void on(const ev::SystemdAvailability &) {}
+
 private:
     bool live() const { return st_.pid != 0 || st_.launcher_pid != 0; }
     std::string why_down() const {

@@ -40,6 +40,21 @@ enum class DeactivateWhy {
     Reconfigure, // a reload changed its spec: once down, the new spec comes with ev::Reconfigured
 };
 
+// What watchd follows of a systemd unit (properties of org.freedesktop.systemd1.Unit and .Service), as last read.
+struct SystemdUnit {
+    std::string load_state;   // "loaded", "not-found", "masked", "bad-setting", "error"; empty: not read yet
+    std::string load_error;   // LoadError's message when not loaded
+    std::string active_state; // "active", "reloading", "inactive", "failed", "activating", "deactivating"
+    std::string sub_state;    // "running", "exited", "dead", "auto-restart", ...
+    std::string invocation_id; // 32 lower-case hex digits; empty when the unit has none
+    pid_t main_pid = 0;       // MainPID: 0 while the unit has no main process
+    pid_t exec_main_pid = 0;  // ExecMainPID: the main process of the last activation (kept after it ended)
+    int exec_main_code = 0;   // how the main process ended: CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3); 0: not yet
+    int exec_main_status = 0; // its exit status, or the signal that ended it
+    std::string result;       // "success", "exit-code", "signal", "core-dump", "timeout", "watchdog", ...
+    bool operator==(const SystemdUnit &) const = default;
+};
+
 namespace ev {
 // The unit is configured (start-up, or a reload kept or re-added it): wanted up as its toggles say; a failed unit
 // is retried (the operator may have fixed the cause); a running unit is left alone.
@@ -60,10 +75,17 @@ struct PidFileRead { pid_t pid = 0; std::string instance_id; std::string error; 
 // An HTTP/UDP keepalive ping; pid 0 when the ping carried none.
 struct HeartbeatSeen { pid_t pid = 0; std::string instance_id; };
 struct TimerFired { TimerKind kind; };
+// A service's unit as systemd reports it now (read, or followed through PropertiesChanged).
+struct SystemdChanged { SystemdUnit unit; };
+// A call made for the service ended: result as systemd's JobRemoved says ("done", "canceled", "timeout", "failed",
+// "dependency", "skipped", ...), or "error" when the call itself was refused (error: systemd's message).
+struct SystemdJobDone { SystemdVerb verb; std::string result; std::string error; };
+// systemd's D-Bus API became reachable or unreachable (why: the reason, when not).
+struct SystemdAvailability { bool available = false; std::string why; };
 } // namespace ev
 
 using Event = std::variant<ev::Activate, ev::Deactivate, ev::Reconfigured, ev::ToggleCmd, ev::KeyValueSet,
                            ev::Spawned, ev::SpawnFailed, ev::ProcessExited, ev::PidFileRead, ev::HeartbeatSeen,
-                           ev::TimerFired>;
+                           ev::TimerFired, ev::SystemdChanged, ev::SystemdJobDone, ev::SystemdAvailability>;
 
 } // namespace watchd::model

@@ -1,6 +1,6 @@
-// The state machines of services (systemd units kept running over D-Bus) and checks (probes of remote endpoints,
-// gossm's servers). This version of watchd runs neither yet: their machines keep the shared core (toggles,
-// key/value, desired state) exactly as for apps, start nothing, and announce each unit as not run.
+// The state machine of checks (probes of remote endpoints, gossm's servers). This version of watchd does not run
+// them yet: the machine keeps the shared core (toggles, key/value, desired state) exactly as for apps, starts
+// nothing, and announces each check as not run. (Services: service_machine.h.)
 #pragma once
 
 #include <vector>
@@ -9,14 +9,10 @@
 
 namespace watchd::model {
 
-struct ServiceStatus : UnitCore {};
 struct CheckStatus : UnitCore {};
 
-ServiceStatus initial_status(const ServiceSpec &spec, std::uint64_t cas_seed = 1);
 CheckStatus initial_status(const CheckSpec &spec, std::uint64_t cas_seed = 1);
 
-std::vector<Action> transition(const ServiceSpec &spec, const Settings &settings, ServiceStatus &status,
-                               const Event &event, Now now);
 std::vector<Action> transition(const CheckSpec &spec, const Settings &settings, CheckStatus &status,
                                const Event &event, Now now);
 

@@ -36,6 +36,7 @@ struct HistoryEntry : PatrolFlags {
     base::Usec stopped = 0;   // realtime µs
     int exit_code = -1;       // 0..255; -1 when unknown (not our child, or killed by a signal)
     int signal = 0;           // terminating signal, 0 if it exited
+    std::string result;       // services: systemd's Result for the instance ("success", "exit-code", ...)
     KeyValue keyvalue;
     bool operator==(const HistoryEntry &) const = default;
 };

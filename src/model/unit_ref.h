@@ -24,7 +24,7 @@ std::optional<UnitKind> parse_unit_kind(std::string_view s);
 
 // Does this version of watchd run units of this kind? Configured units of a kind it does not run yet are carried,
 // shown and announced as not run, never silently dropped.
-constexpr bool is_supervised(UnitKind k) { return k == UnitKind::App; }
+constexpr bool is_supervised(UnitKind k) { return k != UnitKind::Check; }
 
 struct UnitRef {
     UnitKind kind = UnitKind::App;

@@ -44,4 +44,15 @@ const AppSpec *Config::find_app(const std::string &id) const {
     return it == apps.end() ? nullptr : &*it;
 }
 
+std::string_view method_name(SystemdVerb v) {
+    switch (v) {
+    case SystemdVerb::Start: return "StartUnit";
+    case SystemdVerb::Stop: return "StopUnit";
+    case SystemdVerb::Restart: return "RestartUnit";
+    case SystemdVerb::TryRestart: return "TryRestartUnit";
+    case SystemdVerb::ReloadOrRestart: return "ReloadOrRestartUnit";
+    }
+    return "";
+}
+
 } // namespace watchd::model

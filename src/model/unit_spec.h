@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/time.h"
@@ -92,11 +93,21 @@ struct AppSpec {
     std::string pid_file() const;  // working_directory + "/" + pid_path, cleaned; empty when no pid_path
 };
 
-// patrol's service (a systemd unit in watchd). Parsed and validated now; run by the services issue.
+// The calls of systemd's manager (org.freedesktop.systemd1.Manager) watchd makes for a service: StartUnit,
+// StopUnit, RestartUnit, TryRestartUnit, ReloadOrRestartUnit.
+enum class SystemdVerb { Start, Stop, Restart, TryRestart, ReloadOrRestart };
+// "StartUnit", "StopUnit", ...: the D-Bus method of a verb.
+std::string_view method_name(SystemdVerb v);
+
+// patrol's service: a systemd unit watchd keeps running through systemd's D-Bus API.
 struct ServiceSpec {
     std::string id;
     std::string name;
-    std::string unit;               // "ssh" → "ssh.service"
+    std::string unit;               // "ssh" → "ssh.service"; a full unit name as it is
+    // patrol's *-parameter verbs, as D-Bus calls: start → StartUnit (or RestartUnit for "restart"); restart →
+    // RestartUnit, TryRestartUnit ("try-restart") or ReloadOrRestartUnit ("reload", "force-reload", ...).
+    SystemdVerb start_call = SystemdVerb::Start;
+    SystemdVerb restart_call = SystemdVerb::Restart;
     int management = 0;             // 1 = service, 2 = init.d, 0 = per-action values below
     int management_start = 0, management_status = 0, management_stop = 0, management_restart = 0;
     std::string start_parameter, status_parameter, stop_parameter, restart_parameter;
@@ -107,6 +118,7 @@ struct ServiceSpec {
     KeyValue keyvalue;
     bool keyvalue_clear = false;
     std::string secret;
+    RestartPolicy restart;          // watchd's backoff and start limit for the starts it makes
     bool operator==(const ServiceSpec &) const = default;
 };
 

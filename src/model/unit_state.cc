@@ -18,6 +18,7 @@ constexpr std::array<Row, kUnitStateCount> kTable{{
     {UnitState::Stopping, "stopping", "deactivating"},
     {UnitState::Backoff, "auto-restart", "activating"},
     {UnitState::Failed, "failed", "failed"},
+    {UnitState::Unavailable, "unavailable", "inactive"},
 }};
 static_assert(base::in_enum_order(kTable), "kTable rows must follow the enum order");
 } // namespace

@@ -13,9 +13,10 @@ enum class UnitState {
     Running,  // the process (or its pings) is being watched
     Stopping, // stop signal sent, waiting for the exit; SIGKILL after stop-timeout
     Backoff,  // exited while wanted up; waiting for the restart delay
-    Failed,   // start limit hit; stays down until a toggle or a reload retries it
+    Failed,   // start limit hit (or a service's unit cannot be loaded); stays down until a toggle or a reload
+    Unavailable, // services: systemd's D-Bus API cannot be reached, so the unit's state is not known
 };
-inline constexpr std::size_t kUnitStateCount = 6;
+inline constexpr std::size_t kUnitStateCount = 7;
 
 // What the unit should be doing, set only by requests (configuration, toggles, shutdown) and by the end of a
 // run-once instance. The machines read it wherever they decide between starting and resting.

@@ -64,6 +64,10 @@ UnitView Engine::make_view(const Unit &u, bool with_history) const {
         v.keepalive = a->spec.keepalive;
         v.launcher_pid = a->status.launcher_pid;
     }
+    if (const ServiceUnit *s = u.service()) {
+        const model::SystemdUnit &sd = s->status.sd;
+        v.systemd = UnitView::Systemd{s->spec.unit, sd.load_state, sd.active_state, sd.sub_state, sd.result};
+    }
     return v;
 }
 
@@ -169,21 +173,23 @@ std::string Engine::summary() const {
         for (std::size_t c : counts_[static_cast<std::size_t>(k)]) t += c;
         return t;
     };
-    std::string out;
-    if (total(UnitKind::App) == 0) {
-        out = "no apps";
-    } else {
-        const std::size_t running = n(UnitKind::App, UnitState::Running);
-        out = std::to_string(running) + (running == 1 ? " app running" : " apps running");
+    // "3 apps running, 1 restarting", "2 services running, 1 failed": the kinds watchd runs, each when it has some.
+    auto kind = [&](UnitKind k, const char *one, const char *many) {
+        const std::size_t running = n(k, UnitState::Running);
+        std::string out = std::to_string(running) + " " + (running == 1 ? one : many) + " running";
         auto add = [&](UnitState s, const char *what) {
-            if (std::size_t c = n(UnitKind::App, s)) out += ", " + std::to_string(c) + " " + what;
+            if (std::size_t c = n(k, s)) out += ", " + std::to_string(c) + " " + what;
         };
         add(UnitState::Starting, "starting");
         add(UnitState::Backoff, "restarting");
         add(UnitState::Stopping, "stopping");
         add(UnitState::Failed, "failed");
+        add(UnitState::Unavailable, "unavailable");
         add(UnitState::Inactive, "inactive");
-    }
+        return out;
+    };
+    std::string out = total(UnitKind::App) ? kind(UnitKind::App, "app", "apps") : "no apps";
+    if (total(UnitKind::Service)) out += "; " + kind(UnitKind::Service, "service", "services");
     std::string not_run;
     auto add_kind = [&](UnitKind k, const char *one, const char *many) {
         if (model::is_supervised(k)) return;
@@ -192,7 +198,6 @@ std::string Engine::summary() const {
         if (!not_run.empty()) not_run += ", ";
         not_run += std::to_string(t) + " " + (t == 1 ? one : many);
     };
-    add_kind(UnitKind::Service, "service", "services");
     add_kind(UnitKind::Check, "check", "checks");
     if (!not_run.empty()) out += "; " + not_run + " configured but NOT monitored (not run by this version)";
     return out;

@@ -17,6 +17,7 @@
 #include "event/source.h"
 #include "model/app_machine.h"
 #include "model/peer_machines.h"
+#include "model/service_machine.h"
 #include "supervisor/app_launcher.h"
 #include "supervisor/command_sink.h"
 #include "supervisor/observer.h"
@@ -24,6 +25,7 @@
 #include "supervisor/unit_runtime.h"
 #include "supervisor/view.h"
 #include "sys/cgroup.h"
+#include "systemd/manager_api.h"
 
 namespace watchd::supervisor {
 
@@ -47,6 +49,8 @@ struct Unit {
     const model::UnitCore &core() const;
     AppUnit *app() { return std::get_if<AppUnit>(&k); }
     const AppUnit *app() const { return std::get_if<AppUnit>(&k); }
+    ServiceUnit *service() { return std::get_if<ServiceUnit>(&k); }
+    const ServiceUnit *service() const { return std::get_if<ServiceUnit>(&k); }
     bool has_pending_spec() const;
     // Down: inactive and nothing of it left running (in cgroup mode: its cgroup is empty too).
     bool down() const { return core().state == UnitState::Inactive && rt.processes.empty() && !rt.cgroup.busy; }
@@ -56,7 +60,7 @@ struct Unit {
 // app's user); otherwise why not, ending in ": refused, ...". The same rule for pid files and pings.
 std::string foreign_pid(const model::AppSpec &spec, pid_t pid);
 
-class Engine {
+class Engine final : private systemd::ManagerListener {
 public:
     Engine(event::Loop &loop, const SupervisorOptions &options);
     ~Engine();
@@ -72,6 +76,17 @@ public:
     std::optional<ResourceUsage> usage(const UnitRef &ref) const; // containment.cc
 
 private:
+    // services.cc: systemd's answers (ManagerListener) to the services, and the calls they ask for
+    void on_unit(const std::string &unit, const model::SystemdUnit &state) override;
+    void on_job_done(const std::string &unit, model::SystemdVerb verb, const std::string &result,
+                     const std::string &error) override;
+    void on_availability(bool available, const std::string &why) override;
+    void do_watch_unit(Unit &u);
+    void do_call_systemd(Unit &u, model::SystemdVerb verb);
+    // Stops following `unit` unless another service (not `except`) still names it.
+    void release_unit(const std::string &unit, const Unit *except);
+    template <class F> void for_services_of(const std::string &unit, F f);
+
     // supervisor.cc: the queue, reloads, views
     void post(Unit &u, model::Event e);
     void queue(Unit &u, model::Event e) { queue_.emplace_back(&u, std::move(e)); }
@@ -149,6 +164,8 @@ private:
     bool subreaper_ = false;
     std::unique_ptr<event::SignalSource> orphans_; // SIGCHLD of adopted orphans (subreaper mode)
     std::unique_ptr<event::Timer> orphan_timer_;   // sweep_leftovers() on the next iteration, after sd-event reaped
+    systemd::ManagerApi *manager_ = nullptr;       // services' systemd (not owned); null: services unavailable
+    int systemd_said_ = 0;                         // systemd's availability as last logged: 1 up, -1 down, 0 not yet
 };
 
 } // namespace watchd::supervisor

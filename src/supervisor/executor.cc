@@ -31,6 +31,8 @@ void Engine::execute(Unit &u, const mdl::Action &a) {
             else if constexpr (std::is_same_v<T, mdl::act::ArmTimer>) arm_timer(u, x.kind, x.at);
             else if constexpr (std::is_same_v<T, mdl::act::CancelTimer>) cancel_timer(u, x.kind);
             else if constexpr (std::is_same_v<T, mdl::act::Announce>) announce(u, x.what, x.priority, x.message);
+            else if constexpr (std::is_same_v<T, mdl::act::WatchUnit>) do_watch_unit(u);
+            else if constexpr (std::is_same_v<T, mdl::act::CallSystemd>) do_call_systemd(u, x.verb);
         },
         a);
 }

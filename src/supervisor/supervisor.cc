@@ -25,7 +25,8 @@ bool Unit::has_pending_spec() const {
 
 Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
     : loop_(loop), launcher_(options.app_fd_soft_limit), instance_id_(base::uuid_v4()), started_(base::now_realtime()),
-      cgroups_(options.cgroups), subreaper_(options.subreaper) {
+      cgroups_(options.cgroups), subreaper_(options.subreaper), manager_(options.manager) {
+    if (manager_) manager_->set_listener(this);
     // Freeing retired resources can wait until nothing else is pending.
     auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
@@ -38,7 +39,9 @@ Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
     }
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+    if (manager_) manager_->set_listener(nullptr);
+}
 
 model::Now Engine::now() const { return {base::now_monotonic(), base::now_realtime()}; }
 
@@ -101,13 +104,16 @@ void Engine::after_drain() {
             count(u, -1);
             const UnitRef ref = u.ref;
             remove_cgroup(u);
+            if (const ServiceUnit *s = u.service()) release_unit(s->spec.unit, &u);
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
             for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_removed(ref);
             continue;
         }
         if (u.down() && u.has_pending_spec() && !shutting_down_) {
+            const std::string old_unit = u.service() ? u.service()->spec.unit : std::string();
             std::visit([](auto &ku) { ku.spec = std::move(*ku.pending_spec); ku.pending_spec.reset(); }, u.k);
+            if (const ServiceUnit *s = u.service(); s && s->spec.unit != old_unit) release_unit(old_unit, &u);
             post(u, model::ev::Reconfigured{});
             return; // post() drained, and ran after_drain() again
         }
@@ -187,14 +193,13 @@ void Engine::log_not_run(const model::Config &config) {
         if (!what.empty()) what += ", ";
         what += std::to_string(n) + " " + (n == 1 ? one : many);
     };
-    add(config.services.size(), "service", "services");
     add(config.checks.size(), "check (gossm server)", "checks (gossm servers)");
     add(config.notifiers.size(), "notifier", "notifiers");
     if (what == not_run_said_) return;
     not_run_said_ = what;
     if (!what.empty())
         sys::log::daemon(LOG_WARNING, what + " configured but NOT monitored: this version of watchd runs apps "
-                                             "only (services, checks and notifications come in later releases)");
+                                             "and services only (checks and notifications come in a later release)");
 }
 
 void Engine::shutdown(std::function<void()> done) {

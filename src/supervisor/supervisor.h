@@ -21,6 +21,9 @@ struct Config;
 namespace watchd::sys::cgroup {
 class Tree;
 }
+namespace watchd::systemd {
+class ManagerApi;
+}
 
 namespace watchd::supervisor {
 
@@ -37,6 +40,9 @@ struct SupervisorOptions {
     // adopts, and kills what an app leaves behind (its sessions, and orphans with its WATCHD_ID) when an instance
     // ends and at shutdown.
     bool subreaper = false;
+    // systemd's manager, through which services are kept running (not owned: it outlives the supervisor). Null:
+    // services are reported unavailable.
+    systemd::ManagerApi *manager = nullptr;
 };
 
 class Supervisor final : public CommandSink, public ViewProvider {
@@ -48,7 +54,7 @@ public:
 
     // Applies a (new) config. Units whose spec is unchanged keep running untouched (a failed one is retried, one
     // being removed is kept); changed units are stopped and started with the new spec; removed units are stopped
-    // and dropped; new units are started. Services and checks are carried and shown, and announced as not run.
+    // and dropped; new units are started. Checks are carried and shown, and announced as not run.
     void apply(const model::Config &config);
 
     // Stops every unit (stop-signal, SIGKILL after stop-timeout); `done` runs once all are down.

@@ -32,6 +32,15 @@ struct UnitView : model::UnitFacts {
     pid_t launcher_pid = 0;       // apps in pidfile/http/udp mode: the spawned process while it runs
     std::vector<HistoryEntry> history;  // oldest first; filled only when asked for (with_history)
     std::optional<KeepAlive> keepalive; // apps only
+    // Services only: the unit and what systemd last said of it.
+    struct Systemd {
+        std::string unit;          // "ssh.service"
+        std::string load_state;    // "loaded", "not-found", ...; empty until read
+        std::string active_state;  // systemd's ActiveState
+        std::string sub_state;
+        std::string result;        // systemd's Result
+    };
+    std::optional<Systemd> systemd;
 };
 
 struct SupervisorView {

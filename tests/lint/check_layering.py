@@ -34,7 +34,7 @@ API_SUPERVISOR_HEADERS = {"supervisor/view.h", "supervisor/command_sink.h", "sup
 # external headers that only some layers may use
 EXTERNAL = [
     (re.compile(r"^systemd/sd-event\.h$"), {"event"}),
-    (re.compile(r"^systemd/sd-bus\.h$"), {"systemd", "api", "daemon", "tools"}),  # tools: watchctl's client
+    (re.compile(r"^systemd/sd-bus\.h$"), {"event", "systemd", "api", "daemon", "tools"}),  # event: BusPump; tools: watchctl's client
     (re.compile(r"^systemd/sd-journal\.h$"), {"sys"}),
     (re.compile(r"^systemd/sd-daemon\.h$"), {"daemon"}),
     (re.compile(r"^boost/json"), {"config", "store", "api"}),

@@ -1,36 +1,12 @@
-// sd-bus handles as RAII types (ARCHITECTURE.md section 5), and BusError, the only home of an sd_bus_error.
+// The sd-bus handles of event/bus_handles.h under this layer's names.
 #pragma once
 
-#include <string>
-#include <systemd/sd-bus.h>
-
-#include "base/handle.h"
+#include "event/bus_handles.h"
 
 namespace watchd::api::dbus {
-
-using BusPtr = base::Handle<sd_bus, sd_bus_flush_close_unref>;
-using BusSlotPtr = base::Handle<sd_bus_slot, sd_bus_slot_unref>;
-using BusMessagePtr = base::Handle<sd_bus_message, sd_bus_message_unref>;
-using BusCredsPtr = base::Handle<sd_bus_creds, sd_bus_creds_unref>;
-
-// An sd_bus_error that frees itself.
-class BusError {
-public:
-    BusError() = default;
-    ~BusError() { sd_bus_error_free(&e_); }
-    BusError(const BusError &) = delete;
-    BusError &operator=(const BusError &) = delete;
-
-    sd_bus_error *get() { return &e_; }
-    bool is_set() const { return sd_bus_error_is_set(&e_); }
-    // "org.freedesktop.DBus.Error.AccessDenied: Connection ... is not allowed ...", or `fallback` when unset.
-    std::string describe(const std::string &fallback) const {
-        if (!is_set()) return fallback;
-        return std::string(e_.name) + (e_.message ? std::string(": ") + e_.message : std::string());
-    }
-
-private:
-    sd_bus_error e_ = SD_BUS_ERROR_NULL;
-};
-
+using event::BusCredsPtr;
+using event::BusError;
+using event::BusMessagePtr;
+using event::BusPtr;
+using event::BusSlotPtr;
 } // namespace watchd::api::dbus

@@ -1,10 +1,7 @@
-// The system-bus connection on watchd's loop. sd-bus is driven by hand, as sd_bus_attach_event() would do it,
-// because only the event layer may use sd-event: the fd's events and the bus's timeout are re-read after every
-// round of processing and after every send from outside (update()).
+// The system-bus connection on watchd's loop (event::BusPump drives it), the name, and reconnecting.
 #include "api/dbus/connection.h"
 
 #include <cstring>
-#include <poll.h>
 #include <syslog.h>
 
 namespace watchd::api::dbus {
@@ -16,9 +13,6 @@ constexpr std::uint32_t kRequestNamePrimaryOwner = 1, kRequestNameExists = 3, kR
 
 base::Result<std::unique_ptr<Connection>> Connection::create(event::Loop &loop, std::string name, Callbacks cb) {
     std::unique_ptr<Connection> c(new Connection(loop, std::move(name), std::move(cb)));
-    auto timer = event::Timer::create(loop, [p = c.get()] { p->process(); });
-    if (!timer) return base::unexpected(timer.error());
-    c->timer_ = std::move(*timer);
     auto retry = event::Timer::create(loop, [p = c.get()] { p->connect(); }, event::Priority::Idle);
     if (!retry) return base::unexpected(retry.error());
     c->retry_ = std::move(*retry);
@@ -40,15 +34,12 @@ void Connection::connect() {
         return;
     }
     bus_.reset(raw);
-    r = sd_bus_get_fd(bus_.get());
-    auto io = r < 0 ? base::Result<std::unique_ptr<event::IoSource>>(base::unexpected(base::errno_error(r, "sd_bus_get_fd")))
-                    : event::IoSource::create(loop_, r, 0, [this](std::uint32_t) { process(); });
-    if (!io) {
-        drop("cannot watch the system bus connection: " + io.error().message());
+    auto pump = event::BusPump::create(loop_, bus_.get(), [this](const std::string &why) { drop(why); });
+    if (!pump) {
+        drop("cannot watch the system bus connection: " + pump.error().message());
         return;
     }
-    io_ = std::move(*io);
-    events_ = 0;
+    pump_ = std::move(*pump);
     if (cb_.opened && !cb_.opened(bus_.get())) {
         drop("cannot register watchd's objects on the system bus");
         return;
@@ -90,64 +81,27 @@ int Connection::on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *)
         if (self->cb_.named) self->cb_.named();
     } catch (...) {
         // Only std::bad_alloc can get here; the next round of processing will do no better, so give up the bus.
-        self->drop_pending_ = true;
+        self->fail("out of memory");
     }
     return 0;
 }
 
-void Connection::process() {
-    if (!bus_) return;
-    for (int i = 0; i < kMaxProcessPerWakeup && !drop_pending_; ++i) {
-        int r = sd_bus_process(bus_.get(), nullptr);
-        if (r < 0) {
-            drop("lost the system bus connection (" + errno_text(r) + ")");
-            return;
-        }
-        if (r == 0) break;
-    }
-    if (drop_pending_) {
-        drop(drop_reason_);
-        return;
-    }
-    if (sd_bus_is_open(bus_.get()) <= 0) {
-        drop("lost the system bus connection (closed by the bus)");
-        return;
-    }
-    update(); // past the bound, a non-empty read queue makes the timeout "now": the rest goes on next iteration
-}
-
 void Connection::update() {
-    if (!bus_ || drop_pending_) return;
-    const int e = sd_bus_get_events(bus_.get());
-    if (e < 0) {
-        fail("lost the system bus connection (" + errno_text(e) + ")");
-        return;
-    }
-    const std::uint32_t want = ((e & POLLIN) ? event::io::kReadable : 0) | ((e & POLLOUT) ? event::io::kWritable : 0);
-    if (want != events_ && io_->set_events(want)) events_ = want;
-    std::uint64_t at = UINT64_MAX;
-    if (sd_bus_get_timeout(bus_.get(), &at) > 0 && at != UINT64_MAX) timer_->arm(at == 0 ? 1 : at);
-    else timer_->cancel();
+    if (pump_) pump_->update();
 }
 
 void Connection::fail(std::string why) {
-    if (!bus_ || drop_pending_) return;
-    drop_pending_ = true;
-    drop_reason_ = std::move(why);
-    timer_->arm(1); // in the past: process() closes the connection on the next iteration
+    if (bus_ && pump_) pump_->fail(std::move(why));
 }
 
-// Closes the connection (without flushing: the peer may be gone) and schedules the next attempt. Sources are only
-// switched off: this may run inside io_'s or timer_'s own callback.
+// Closes the connection (without flushing: the peer may be gone) and schedules the next attempt.
 void Connection::drop(const std::string &why) {
     const bool had_name = named_;
     named_ = false;
-    drop_pending_ = false;
-    drop_reason_.clear();
     if (bus_ && cb_.closed) cb_.closed();
     name_slot_.reset();
-    if (io_) io_->disable();
-    timer_->cancel();
+    // A stopped pump called this from its own callback: it stays until the next connect() replaces it.
+    if (pump_ && !pump_->stopped()) pump_.reset();
     if (bus_) sd_bus_close(bus_.get());
     bus_.reset();
     // Said once: when the bus is not there at all (watchd run by hand), or when it went away; then quiet until a

@@ -1,5 +1,5 @@
-// Connection: watchd's system-bus connection, driven by the event loop (no sd-event attachment: the bus's fd is an
-// event::IoSource and its timeout an event::Timer), owning the bus name, and coming back when the bus does.
+// Connection: watchd's system-bus connection, driven by the event loop (event::BusPump), owning the bus name, and
+// coming back when the bus does.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "api/dbus/bus_handles.h"
 #include "base/result.h"
 #include "base/time.h"
+#include "event/bus_pump.h"
 #include "event/loop.h"
 #include "event/source.h"
 
@@ -30,8 +31,6 @@ public:
         // Logs one message of watchd (priority as syslog's).
         std::function<void(int priority, std::string_view message)> log;
     };
-    // Each wake-up runs at most this many sd_bus_process() rounds, so a flood of calls cannot starve the loop.
-    static constexpr int kMaxProcessPerWakeup = 64;
     // Between two attempts to reach the bus.
     static constexpr base::Usec kRetryInterval = 5 * base::kUsecPerSec;
 
@@ -54,7 +53,6 @@ public:
 private:
     Connection(event::Loop &loop, std::string name, Callbacks cb) : loop_(loop), name_(std::move(name)), cb_(std::move(cb)) {}
     void connect();
-    void process();
     void drop(const std::string &why);
     void retry_later();
     static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) noexcept;
@@ -64,14 +62,10 @@ private:
     Callbacks cb_;
     bool said_unavailable_ = false; // "unavailable" was logged: stay quiet until the bus is back
     bool named_ = false;            // the name is ours on the current connection
-    std::string drop_reason_;       // fail() was called: close after the current sd_bus_process()
-    bool drop_pending_ = false;
-    std::uint32_t events_ = 0;      // what io_ waits for now
     BusPtr bus_;
     BusSlotPtr name_slot_;          // the pending RequestName call
     // Sources last: destroyed first, so no callback runs on a half-destroyed connection.
-    std::unique_ptr<event::IoSource> io_;  // the bus's fd; replaced on reconnect (from retry_'s callback only)
-    std::unique_ptr<event::Timer> timer_;  // the bus's own timeout, or "process again now"
+    std::unique_ptr<event::BusPump> pump_; // drives bus_; replaced on reconnect (from retry_'s callback only)
     std::unique_ptr<event::Timer> retry_;  // the next attempt to connect
 };
 

@@ -126,6 +126,7 @@ extern const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("NStopping", "u", get_counter, 0, kEmits),
     SD_BUS_PROPERTY("NBackoff", "u", get_counter, 0, kEmits),
     SD_BUS_PROPERTY("NFailed", "u", get_counter, 0, kEmits),
+    SD_BUS_PROPERTY("NUnavailable", "u", get_counter, 0, kEmits),
     SD_BUS_METHOD_WITH_ARGS("ListUnits", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssssuo)", units), list_units, kOpen),
     SD_BUS_METHOD_WITH_ARGS("GetUnit", SD_BUS_ARGS("s", kind, "s", id), SD_BUS_RESULT("o", unit), get_unit, kOpen),
     SD_BUS_METHOD_WITH_ARGS("Toggle", SD_BUS_ARGS("s", kind, "s", id, "u", toggle), SD_BUS_NO_RESULT, toggle, kOpen),

@@ -21,10 +21,12 @@ int append_keyvalue(sd_bus_message *m, const supervisor::KeyValue &kv) {
     return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
+constexpr auto Any = UnitProperty::Only::Any, App = UnitProperty::Only::App, Service = UnitProperty::Only::Service;
+
 // A row whose value is one expression of the view `v` (and of `o` for what is not in the view).
-#define WATCHD_ROW(NAME, SIG, APP_ONLY, EMITS, APPEND, VALUE)                                                      \
+#define WATCHD_ROW(NAME, SIG, ONLY, EMITS, APPEND, VALUE)                                                      \
     UnitProperty {                                                                                                 \
-        NAME, SIG, APP_ONLY, EMITS,                                                                                \
+        NAME, SIG, ONLY, EMITS,                                                                                    \
             [](sd_bus_message *m, const UnitObject &o) -> int {                                                    \
                 [[maybe_unused]] const supervisor::UnitView &v = o.view;                                           \
                 return APPEND;                                                                                     \
@@ -41,34 +43,45 @@ int append_keyvalue(sd_bus_message *m, const supervisor::KeyValue &kv) {
 std::uint32_t u32(pid_t p) { return static_cast<std::uint32_t>(p > 0 ? p : 0); }
 
 const UnitProperty kUnitProperties[] = {
-    WATCHD_ROW("Kind", "s", false, false, append_str(m, model::to_string(v.ref.kind)), v.ref.kind),
-    WATCHD_ROW("Id", "s", false, false, append_str(m, v.ref.id), v.ref.id),
-    WATCHD_ROW("Name", "s", false, true, append_str(m, v.name), v.name),
-    WATCHD_ROW("State", "s", false, true, append_str(m, model::to_string(v.state)), v.state),
-    WATCHD_ROW("ActiveState", "s", false, true, append_str(m, model::to_active_state(v.state)),
+    WATCHD_ROW("Kind", "s", Any, false, append_str(m, model::to_string(v.ref.kind)), v.ref.kind),
+    WATCHD_ROW("Id", "s", Any, false, append_str(m, v.ref.id), v.ref.id),
+    WATCHD_ROW("Name", "s", Any, true, append_str(m, v.name), v.name),
+    WATCHD_ROW("State", "s", Any, true, append_str(m, model::to_string(v.state)), v.state),
+    WATCHD_ROW("ActiveState", "s", Any, true, append_str(m, model::to_active_state(v.state)),
                model::to_active_state(v.state)),
-    WATCHD_ROW("Desired", "s", false, true, append_str(m, model::to_string(v.desired)), v.desired),
-    WATCHD_ROW("PID", "u", false, true, sd_bus_message_append(m, "u", u32(v.pid)), v.pid),
-    WATCHD_ROW("InstanceID", "s", false, true, append_str(m, v.instance_id), v.instance_id),
-    WATCHD_ROW("Started", "t", false, true, sd_bus_message_append(m, "t", std::uint64_t(v.started)), v.started),
-    WATCHD_ROW("LastSeen", "t", false, false, sd_bus_message_append(m, "t", std::uint64_t(v.last_seen)),
+    WATCHD_ROW("Desired", "s", Any, true, append_str(m, model::to_string(v.desired)), v.desired),
+    WATCHD_ROW("PID", "u", Any, true, sd_bus_message_append(m, "u", u32(v.pid)), v.pid),
+    WATCHD_ROW("InstanceID", "s", Any, true, append_str(m, v.instance_id), v.instance_id),
+    WATCHD_ROW("Started", "t", Any, true, sd_bus_message_append(m, "t", std::uint64_t(v.started)), v.started),
+    WATCHD_ROW("LastSeen", "t", Any, false, sd_bus_message_append(m, "t", std::uint64_t(v.last_seen)),
                v.last_seen),
-    WATCHD_ROW("Disabled", "b", false, true, sd_bus_message_append(m, "b", int(v.disabled)), v.disabled),
-    WATCHD_ROW("RunOnce", "b", false, true, sd_bus_message_append(m, "b", int(v.run_once)), v.run_once),
-    WATCHD_ROW("Restarts", "t", false, true, sd_bus_message_append(m, "t", std::uint64_t(v.restarts)), v.restarts),
-    WATCHD_ROW("LastExit", "(ii)", false, true,
+    WATCHD_ROW("Disabled", "b", Any, true, sd_bus_message_append(m, "b", int(v.disabled)), v.disabled),
+    WATCHD_ROW("RunOnce", "b", Any, true, sd_bus_message_append(m, "b", int(v.run_once)), v.run_once),
+    WATCHD_ROW("Restarts", "t", Any, true, sd_bus_message_append(m, "t", std::uint64_t(v.restarts)), v.restarts),
+    WATCHD_ROW("LastExit", "(ii)", Any, true,
                sd_bus_message_append(m, "(ii)", std::int32_t(v.last_exit_code), std::int32_t(v.last_signal)),
                std::pair(v.last_exit_code, v.last_signal)),
-    WATCHD_ROW("LastError", "s", false, true, append_str(m, v.last_error), v.last_error),
-    WATCHD_ROW("Supervised", "b", false, true, sd_bus_message_append(m, "b", int(v.supervised)), v.supervised),
-    WATCHD_ROW("KeyValue", "a{ss}", false, true, append_keyvalue(m, v.keyvalue), v.keyvalue),
-    WATCHD_ROW("KeepAlive", "s", true, true,
+    WATCHD_ROW("LastError", "s", Any, true, append_str(m, v.last_error), v.last_error),
+    WATCHD_ROW("Supervised", "b", Any, true, sd_bus_message_append(m, "b", int(v.supervised)), v.supervised),
+    WATCHD_ROW("KeyValue", "a{ss}", Any, true, append_keyvalue(m, v.keyvalue), v.keyvalue),
+    WATCHD_ROW("KeepAlive", "s", App, true,
                append_str(m, v.keepalive ? keepalive_name(*v.keepalive) : std::string_view()), v.keepalive),
-    WATCHD_ROW("LogDirectory", "s", true, true, append_str(m, o.log_directory), o.log_directory),
+    WATCHD_ROW("LogDirectory", "s", App, true, append_str(m, o.log_directory), o.log_directory),
+    WATCHD_ROW("Unit", "s", Service, true, append_str(m, v.systemd ? v.systemd->unit : ""),
+               v.systemd ? v.systemd->unit : ""),
+    WATCHD_ROW("UnitLoadState", "s", Service, true, append_str(m, v.systemd ? v.systemd->load_state : ""),
+               v.systemd ? v.systemd->load_state : ""),
+    WATCHD_ROW("UnitActiveState", "s", Service, true, append_str(m, v.systemd ? v.systemd->active_state : ""),
+               v.systemd ? v.systemd->active_state : ""),
+    WATCHD_ROW("UnitSubState", "s", Service, true, append_str(m, v.systemd ? v.systemd->sub_state : ""),
+               v.systemd ? v.systemd->sub_state : ""),
+    WATCHD_ROW("UnitResult", "s", Service, true, append_str(m, v.systemd ? v.systemd->result : ""),
+               v.systemd ? v.systemd->result : ""),
 };
 #undef WATCHD_ROW
 
-constexpr const char *kStateCounters[] = {"NInactive", "NStarting", "NRunning", "NStopping", "NBackoff", "NFailed"};
+constexpr const char *kStateCounters[] = {"NInactive", "NStarting", "NRunning", "NStopping", "NBackoff", "NFailed",
+                                          "NUnavailable"};
 static_assert(std::size(kStateCounters) == model::kUnitStateCount, "one counter per UnitState, in enum order");
 
 template <std::size_t I> std::uint32_t state_count(const Counts &c) { return c.states[I]; }
@@ -83,6 +96,7 @@ const ManagerCounter kManagerCounters[] = {
     {kStateCounters[3], state_count<3>},
     {kStateCounters[4], state_count<4>},
     {kStateCounters[5], state_count<5>},
+    {kStateCounters[6], state_count<6>},
 };
 
 } // namespace
@@ -97,10 +111,14 @@ const UnitProperty *find_unit_property(std::string_view name) {
 
 std::vector<const char *> changed_properties(const UnitObject &before, const UnitObject &after) {
     std::vector<const char *> names;
-    const bool app = after.view.ref.kind == UnitKind::App;
     for (const UnitProperty &p : kUnitProperties)
-        if (p.emits && (app || !p.app_only) && !p.same(before, after)) names.push_back(p.name);
+        if (p.emits && has_property(after.view.ref.kind, p) && !p.same(before, after)) names.push_back(p.name);
     return names;
+}
+
+bool has_property(UnitKind kind, const UnitProperty &p) {
+    return p.only == UnitProperty::Only::Any || (p.only == UnitProperty::Only::App && kind == UnitKind::App) ||
+           (p.only == UnitProperty::Only::Service && kind == UnitKind::Service);
 }
 
 std::string_view keepalive_name(supervisor::KeepAlive k) {

@@ -28,7 +28,8 @@ inline constexpr const char *kUsageProperties[] = {"CPUUsageNSec", "MemoryCurren
 struct UnitProperty {
     const char *name;
     const char *signature;
-    bool app_only; // only org.watchd1.App has it
+    // Which unit interfaces have it: all, or only org.watchd1.App / org.watchd1.Service.
+    enum class Only { Any, App, Service } only;
     bool emits;    // PropertiesChanged carries it (false: constant, or too frequent, as LastSeen on every ping)
     // Appends the value (one complete value of `signature`); returns sd-bus's negative errno on failure.
     int (*append)(sd_bus_message *m, const UnitObject &o);
@@ -37,6 +38,8 @@ struct UnitProperty {
 
 // All unit properties, in the order the interfaces list them.
 std::span<const UnitProperty> unit_properties();
+// Does the interface of units of `kind` have `p`?
+bool has_property(supervisor::UnitKind kind, const UnitProperty &p);
 const UnitProperty *find_unit_property(std::string_view name);
 // The emitting properties that differ between two snapshots of one unit (for PropertiesChanged), in table
 // order; app-only ones only for apps.

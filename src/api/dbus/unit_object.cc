@@ -202,6 +202,18 @@ const sd_bus_vtable kAppVtable[] = {
     SD_BUS_VTABLE_END,
 };
 
+const sd_bus_vtable kServiceVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    WATCHD_UNIT_COMMON,
+    SD_BUS_PROPERTY("Unit", "s", get_unit_property, 0, kEmits),
+    SD_BUS_PROPERTY("UnitLoadState", "s", get_unit_property, 0, kEmits),
+    SD_BUS_PROPERTY("UnitActiveState", "s", get_unit_property, 0, kEmits),
+    SD_BUS_PROPERTY("UnitSubState", "s", get_unit_property, 0, kEmits),
+    SD_BUS_PROPERTY("UnitResult", "s", get_unit_property, 0, kEmits),
+    WATCHD_UNIT_METHODS,
+    SD_BUS_VTABLE_END,
+};
+
 const sd_bus_vtable kPeerVtable[] = {
     SD_BUS_VTABLE_START(0),
     WATCHD_UNIT_COMMON,
@@ -218,7 +230,9 @@ constexpr sd_bus_node_enumerator_t kEnumerators[] = {enumerate_units<supervisor:
 } // namespace
 
 const sd_bus_vtable *unit_vtable(supervisor::UnitKind kind) {
-    return kind == supervisor::UnitKind::App ? kAppVtable : kPeerVtable;
+    return kind == supervisor::UnitKind::App       ? kAppVtable
+           : kind == supervisor::UnitKind::Service ? kServiceVtable
+                                                   : kPeerVtable;
 }
 
 int add_unit_objects(sd_bus *bus, Context &ctx, std::vector<BusSlotPtr> &slots) {

@@ -142,47 +142,6 @@ std::vector<std::string> names(const std::vector<Action> &acts) {
     return out;
 }
 
-TEST(NotRunMachines, ServicesAreCarriedAnnouncedOnceAndKeepTheirCore) {
-    ServiceSpec spec;
-    spec.id = "ssh";
-    spec.unit = "ssh.service";
-    spec.keyvalue = {{"k", "1"}};
-    Settings settings;
-    ServiceStatus st = initial_status(spec, 4242);
-    EXPECT_GE(st.cas, 4242u);
-    EXPECT_EQ(st.keyvalue.at("k"), "1");
-    const Now now{kUsecPerSec, kUsecPerSec};
-    auto acts = transition(spec, settings, st, ev::Activate{}, now);
-    ASSERT_EQ(names(acts), (std::vector<std::string>{"announce:not-run"}));
-    EXPECT_EQ(std::get<act::Announce>(acts[0]).priority, 4);
-    EXPECT_NE(std::get<act::Announce>(acts[0]).message.find("NOT monitored"), std::string::npos);
-    EXPECT_EQ(st.state, UnitState::Inactive);
-    EXPECT_EQ(st.desired, DesiredState::Up);
-    EXPECT_NE(st.last_error.find("services"), std::string::npos);
-    // a reload of the same config says nothing new
-    EXPECT_TRUE(transition(spec, settings, st, ev::Activate{}, now).empty());
-    // toggles and key/value work as for apps
-    const auto cas = st.cas;
-    EXPECT_TRUE(transition(spec, settings, st, ev::ToggleCmd{Toggle::Disable}, now).empty());
-    EXPECT_TRUE(st.disabled);
-    EXPECT_EQ(st.desired, DesiredState::Down);
-    EXPECT_GT(st.cas, cas);
-    transition(spec, settings, st, ev::KeyValueSet{{{"x", "2"}}, false}, now);
-    EXPECT_EQ(st.keyvalue.at("x"), "2");
-    // a changed spec: its toggles come back from the config, and it is announced again
-    spec.disabled = true;
-    acts = transition(spec, settings, st, ev::Reconfigured{}, now);
-    EXPECT_EQ(names(acts), (std::vector<std::string>{"announce:not-run"}));
-    EXPECT_EQ(st.desired, DesiredState::Down);
-    EXPECT_EQ(st.keyvalue, (KeyValue{{"k", "1"}}));
-    EXPECT_EQ(names(transition(spec, settings, st, ev::Deactivate{DeactivateWhy::Removed}, now)),
-              (std::vector<std::string>{"announce:removed"}));
-    EXPECT_TRUE(transition(spec, settings, st, ev::Deactivate{DeactivateWhy::Shutdown}, now).empty());
-    EXPECT_TRUE(st.shutdown);
-    // app events mean nothing to a service
-    EXPECT_TRUE(transition(spec, settings, st, ev::ProcessExited{5}, now).empty());
-}
-
 TEST(NotRunMachines, ChecksAreAnnouncedAsNotMonitored) {
     CheckSpec spec;
     spec.id = "db";

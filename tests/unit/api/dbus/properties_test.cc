@@ -122,7 +122,7 @@ TEST(Vtables, UnitInterfacesServeExactlyTheTable) {
         const auto props = properties_of(unit_vtable(kind));
         std::vector<const UnitProperty *> rows;
         for (const UnitProperty &p : unit_properties())
-            if (kind == UnitKind::App || !p.app_only) rows.push_back(&p);
+            if (has_property(kind, p)) rows.push_back(&p);
         const std::size_t live = kind == UnitKind::App ? std::size(kUsageProperties) : 0;
         ASSERT_EQ(props.size(), rows.size() + live);
         for (std::size_t i = 0; i < live; ++i) { // apps end with what their processes use, read live, no signal
