@@ -152,9 +152,12 @@ public:
             failure = end_instance();
             ended_now = true;
         } else if (!first_read && st_.instance_id.empty() && ended(u.active_state) && !u.invocation_id.empty() &&
-                   u.invocation_id != st_.last_invocation) {
-            // An activation that ended before it was seen active (a start that failed, a oneshot): one instance.
+                   u.invocation_id != old.invocation_id && u.invocation_id != st_.last_invocation) {
+            // An activation that ended before it was seen active (a start that failed, a oneshot): one instance,
+            // judged by the call that started it.
+            const auto asked = st_.asked;
             begin(false);
+            st_.asked = asked;
             failure = end_instance();
             ended_now = true;
         }
@@ -294,6 +297,7 @@ private:
         const SystemdUnit &u = st_.sd;
         begin_instance(st_, u.invocation_id, now_, spec_.keyvalue_clear);
         st_.last_invocation = u.invocation_id;
+        st_.asked.reset(); // what started it is done: its end is judged by what comes next
         st_.pid = active_like(u.active_state) ? u.main_pid : 0;
         st_.instance_pid = st_.pid ? st_.pid : u.exec_main_pid;
         st_.last_error.clear();
