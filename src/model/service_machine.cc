@@ -178,12 +178,9 @@ public:
         if (st_.released || !st_.job || *st_.job != e.verb) return; // not (or no longer) ours
         st_.job.reset();
         const std::string what = std::string(method_name(e.verb)) + " " + spec_.unit;
-        if (e.result == "done" || e.result == "skipped") {
-            settle();
-            return;
-        }
-        if (e.result == "canceled") { // another job replaced ours (someone's systemctl): the state decides
-            settle();
+        if (e.result == "done" || e.result == "skipped" ||
+            e.result == "canceled") { // canceled: another job replaced ours (someone's systemctl): the state decides
+            settle(e.verb);
             return;
         }
         const Verb v = verb_of(e.verb);
@@ -196,18 +193,18 @@ public:
             announce(Announcement::Error, st_.last_error, 3);
         }
         if (e.verb == SystemdVerb::Stop) {
-            if (ignored) return settle();
+            if (ignored) return settle(e.verb);
             enter(UnitState::Failed); // not retried in a loop: a toggle or a reload tries again
             return;
         }
         if (st_.desired == DesiredState::Up && !live()) restart_after(!ignored);
-        else settle();
+        else settle(e.verb);
     }
 
     void on(const ev::SystemdAvailability &e) {
         if (st_.released) return;
         st_.job.reset();
-        st_.settling = false;
+        st_.settling.reset();
         if (e.available) {
             st_.bus = ServiceStatus::Bus::Up; // the client reads the unit again: ev::SystemdChanged follows
             return;
@@ -224,7 +221,7 @@ public:
             start();
             return;
         }
-        if (!std::exchange(st_.settling, false)) return;
+        if (!std::exchange(st_.settling, std::nullopt)) return;
         if (st_.desired == DesiredState::Up && st_.state == UnitState::Starting && !st_.job &&
             ended(st_.sd.active_state)) {
             st_.last_error = spec_.unit + " is still " + st_.sd.active_state + " after " +
@@ -256,7 +253,7 @@ private:
     }
     void call(SystemdVerb v) {
         st_.job = st_.asked = v;
-        st_.settling = false;
+        st_.settling.reset();
         out_.push_back(act::CallSystemd{v});
     }
 
@@ -265,7 +262,7 @@ private:
         if (s == st_.state) return;
         if (st_.state_deadline) {
             st_.state_deadline = 0;
-            st_.settling = false;
+            st_.settling.reset();
             out_.push_back(act::CancelTimer{TimerKind::State});
         }
         ++st_.cas;
@@ -274,8 +271,8 @@ private:
 
     // A job of ours ended well: wait for the state signals that follow (reconcile() does not act on the stale
     // state meanwhile), and look once more after kSettle.
-    void settle() {
-        st_.settling = true;
+    void settle(SystemdVerb v) {
+        st_.settling = v;
         arm(now_.mono + kSettle);
         reconcile();
     }
@@ -378,7 +375,7 @@ private:
                     announce(Announcement::Stopped, spec_.unit + " stopped (" + why_down() + ")");
                 return enter(UnitState::Inactive);
             }
-            if (a != "deactivating" && st_.job != SystemdVerb::Stop && !st_.settling) {
+            if (a != "deactivating" && st_.job != SystemdVerb::Stop && st_.settling != SystemdVerb::Stop) {
                 // patrol: "if we are Disabled and we discover a Service that is running, we will signal it to stop"
                 announce(Announcement::Stopping, why_down() + ": stopping " + spec_.unit + " (found " + a + ")");
                 call(SystemdVerb::Stop);
@@ -388,8 +385,10 @@ private:
         if (active_like(a)) return enter(UnitState::Running);
         if (a == "activating") return enter(UnitState::Starting);
         if (a == "deactivating") return enter(UnitState::Stopping);
-        // Inactive or failed, and wanted up.
-        if (st_.job || st_.settling) return enter(UnitState::Starting);
+        // Inactive or failed, and wanted up. A start of ours in flight (or just done, its signals not yet here)
+        // decides; a stop of ours is replaced (StartUnit's mode "replace").
+        if ((st_.job && *st_.job != SystemdVerb::Stop) || (st_.settling && *st_.settling != SystemdVerb::Stop))
+            return enter(UnitState::Starting);
         if (st_.state == UnitState::Backoff || st_.state == UnitState::Failed) return;
         start();
     }

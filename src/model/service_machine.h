@@ -46,7 +46,7 @@ struct ServiceStatus : UnitCore {
     enum class Bus { Unknown, Up, Down } bus = Bus::Unknown; // systemd's API reachable?
     std::optional<SystemdVerb> job; // a call of watchd's in flight
     std::optional<SystemdVerb> asked; // the last call made for the current instance (whose list its end uses)
-    bool settling = false;          // a job of ours ended: waiting for the state signals behind its JobRemoved
+    std::optional<SystemdVerb> settling; // this job of ours ended: waiting for the state signals behind its JobRemoved
     base::Usec state_deadline = 0;  // monotonic deadline of the State timer (restart delay, settling), 0: not armed
     bool load_failed = false;       // Failed because the unit cannot be loaded (not the start limit)
     bool released = false;          // watchd stopped keeping the unit (shutdown, reload): it calls nothing
