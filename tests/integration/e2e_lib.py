@@ -91,10 +91,16 @@ def write_config(path, cfg):
         f.write(cfg if isinstance(cfg, str) else json.dumps(cfg, indent=1))
 
 
+# A system bus that is not there: watchd run by a test on the host must never reach the host's systemd (a service
+# in a test's config would be started or stopped for real). Tests that want a bus give their own address.
+NO_SYSTEM_BUS = "unix:path=/nonexistent/watchd-test-no-system-bus"
+
+
 def clean_env():
-    """The test's environment without systemd's notification socket."""
+    """The test's environment without systemd's notification socket, and without the host's system bus."""
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = NO_SYSTEM_BUS
     return env
 
 

@@ -529,7 +529,7 @@ class Ctx:
             json.dump(make_config(self.work, self.http_port, self.udp_port), f, indent=1)
         self.mem, self.saved_cas, self.children = {}, {}, []
         self.ka_on, self.ka_stop, self.ka_thread = {"web": False, "dgram": False}, threading.Event(), None
-        env = dict(os.environ)
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/watchd-test-no-system-bus")
         for k in list(env):
             if k in ("NOTIFY_SOCKET", "PATROL_UNITTEST") or k.startswith(("WATCHDOG_", "LISTEN_")):
                 env.pop(k)
@@ -925,6 +925,7 @@ def testapp_run(watchd, testapp_binary, variant, ok):
             "ping-timeout": PING_TIMEOUT,
             "http": {"listen": f"127.0.0.1:{http_port}"}, "udp": {"listen": f"127.0.0.1:{udp_port}"}}, f, indent=1)
     env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "PATROL_UNITTEST")}
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=/nonexistent/watchd-test-no-system-bus"  # never the host's systemd
     log = open(os.path.join(work, "watchd.log"), "w")
     d = subprocess.Popen([os.path.abspath(watchd), "--config", conf, "--log-target", "stderr"], cwd=work, env=env,
                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

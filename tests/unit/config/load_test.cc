@@ -188,6 +188,23 @@ TEST(Load, EachRuleNamesItsPointer) {
     expect_one(R"([1, 2])", "", "expected a JSON object at the top, got an array");
 }
 
+TEST(Load, ServiceVerbsAndRestartBecomeCalls) {
+    auto r = load_from_string(R"({"services": {"ssh": {"management": 2, "name": "N", "service": "ssh",
+        "management-start-parameter": "start", "management-restart-parameter": "force-reload",
+        "restart": {"backoff-initial": "1s", "start-limit-burst": 3}},
+        "cron": {"management": 1, "name": "N", "service": "cron.timer", "management-restart-parameter": "try-restart"}}})",
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    ASSERT_EQ(r.config->services.size(), 2u);
+    const auto &cron = r.config->services[0], &ssh = r.config->services[1];
+    EXPECT_EQ(cron.unit, "cron.timer");
+    EXPECT_EQ(cron.restart_call, model::SystemdVerb::TryRestart);
+    EXPECT_EQ(ssh.start_call, model::SystemdVerb::Start);
+    EXPECT_EQ(ssh.restart_call, model::SystemdVerb::ReloadOrRestart);
+    EXPECT_EQ(ssh.restart.backoff_initial, base::kUsecPerSec);
+    EXPECT_EQ(ssh.restart.start_limit_burst, 3u);
+}
+
 TEST(Load, ServiceAndServerRules) {
     expect_one(R"({"services": {"ssh": {"name": "SSH", "service": "ssh"}}})", "/services/ssh/management", "required");
     expect_one(R"({"services": {"ssh": {"management": 3, "name": "SSH", "service": "ssh"}}})",
@@ -201,6 +218,19 @@ TEST(Load, ServiceAndServerRules) {
     expect_one(R"({"services": {"ssh": {"management-start": 1, "management-status": 2, "management-stop": 1,
                                         "name": "SSH", "service": "ssh"}}})",
                "/services/ssh/management-restart", "required when management is not set");
+    // patrol's verbs have D-Bus calls, or are errors (they would silently do something else)
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "N", "service": "ssh", "management-restart-parameter": "bounce"}}})",
+               "/services/ssh/management-restart-parameter", "ReloadOrRestartUnit");
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "N", "service": "ssh", "management-stop-parameter": "halt"}}})",
+               "/services/ssh/management-stop-parameter", "StopUnit");
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "N", "service": "ssh", "management-status-parameter": "x"}}})",
+               "/services/ssh/management-status-parameter", "expected status");
+    // one unit, one service
+    expect_one(R"({"services": {"a": {"management": 1, "name": "N", "service": "ssh"}, "b": {"management": 1, "name": "N", "service": "ssh.service"}}})",
+               "/services/b/service", "already kept by the service \"a\"");
+    expect_one(R"({"services": {"ssh": {"management": 1, "name": "N", "service": "ssh", "restart": {"backoff-max": "1s",
+                                        "backoff-initial": "2s"}}}})",
+               "/services/ssh/restart/backoff-initial", "must not be more than backoff-max");
     expect_one(R"({"servers": [{"name": "a", "ipAddress": "1.2.3.4", "port": 80, "protocol": "tcp", "timeout": "5"}]})",
                "/servers/0/timeout", "positive number of seconds");
     expect_one(R"({"servers": [{"name": "a", "ipAddress": "1.2.3.4", "protocol": "tcp"}]})", "/servers/0/port",
