@@ -39,7 +39,7 @@ void keyvalue(ObjectWriter &w, const supervisor::KeyValue &kv) {
 base::Usec seen(const std::optional<KeepAlive> &keepalive, base::Usec started, base::Usec last_seen, pid_t pid,
                 base::Usec end) {
     if (!started) return 0;
-    if (!keepalive) return last_seen; // a service
+    if (!keepalive) return end; // a service: followed all the time through systemd's signals
     switch (*keepalive) {
     case KeepAlive::Patrol: return end;
     case KeepAlive::PidFile: return pid > 0 ? end : 0;
@@ -66,9 +66,11 @@ std::string render_history(const supervisor::HistoryEntry &h, const std::optiona
     w.flag("shutdown", h.shutdown);
     // Only patrol-mode apps have one, as in patrol: the others' processes are not the app's own (pidfile), or end
     // by watchd's stop signal when their pings stop (http/udp), which patrol never records.
+    // A service's is its main process's (ExecMainStatus), and systemd's Result beside it.
     int code = h.signal ? 255 : (h.exit_code > 0 && h.exit_code <= 255 ? h.exit_code : 0);
-    if (keepalive != KeepAlive::Patrol) code = 0;
+    if (keepalive && keepalive != KeepAlive::Patrol) code = 0;
     w.number("exit-code", static_cast<std::uint64_t>(code));
+    w.string("result", h.result);
     keyvalue(w, h.keyvalue);
     w.close();
     return out;
@@ -83,7 +85,7 @@ std::string render_unit(const supervisor::UnitView &v, Shape shape, const Render
     w.string("instance-id", v.instance_id);
     if (shape != Shape::Status) w.string("group", group_of(v.ref.kind));
     w.string("name", v.name);
-    if (app) w.number("pid", v.pid > 0 ? static_cast<std::uint64_t>(v.pid) : 0);
+    if (app) w.number("pid", v.pid > 0 ? static_cast<std::uint64_t>(v.pid) : 0); // patrol's services have none
     timestamp(w, "started", v.started, ctx);
     timestamp(w, "lastseen", seen(v.keepalive, v.started, v.last_seen, v.pid, ctx.now), ctx);
     w.flag("disabled", v.disabled).flag("restart", v.restart).flag("run-once", v.run_once);

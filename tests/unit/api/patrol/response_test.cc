@@ -186,6 +186,24 @@ TEST_F(ResponseTest, ServicesHaveNoPid) {
               R"({"id":"ssh","group":"service","name":"SSH","run-once":true,"cas":5})");
 }
 
+TEST_F(ResponseTest, ServiceHistoryHasTheMainProcessExitAndSystemdsResult) {
+    supervisor::HistoryEntry h;
+    h.instance_id = "0123456789abcdef0123456789abcdef";
+    h.pid = 40;
+    h.exit_code = 3;
+    h.result = "exit-code";
+    const std::string out = render_history(h, std::nullopt, ctx);
+    EXPECT_NE(out.find(R"("instance-id":"0123456789abcdef0123456789abcdef")"), std::string::npos) << out;
+    EXPECT_NE(out.find(R"("exit-code":3,"result":"exit-code")"), std::string::npos) << out;
+    h.exit_code = -1;
+    h.signal = 9;
+    h.result = "signal";
+    EXPECT_NE(render_history(h, std::nullopt, ctx).find(R"("exit-code":255,"result":"signal")"), std::string::npos);
+    // an app's history has no result
+    h.result.clear();
+    EXPECT_EQ(render_history(h, supervisor::KeepAlive::Patrol, ctx).find("result"), std::string::npos);
+}
+
 TEST_F(ResponseTest, StatusGolden) {
     supervisor::SupervisorView s;
     s.instance_id = "99999999-9999-4999-8999-999999999999";
