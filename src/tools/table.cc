@@ -46,7 +46,7 @@ std::string render(const Table &t, bool color, bool legend) {
 const char *state_color(std::string_view state) {
     if (state == "running") return "32";
     if (state == "failed") return "1;31";
-    if (state == "starting" || state == "stopping" || state == "backoff") return "33";
+    if (state == "starting" || state == "stopping" || state == "auto-restart" || state == "unavailable") return "33";
     return nullptr;
 }
 

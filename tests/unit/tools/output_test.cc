@@ -22,7 +22,8 @@ TEST(Table, ColourCodesDoNotCountTowardsWidths) {
                                "\033[1;31mfailed\033[0m   2\n");
     EXPECT_EQ(render(t, false).find('\033'), std::string::npos);
     EXPECT_EQ(state_color("inactive"), nullptr);
-    EXPECT_STREQ(state_color("backoff"), "33");
+    EXPECT_STREQ(state_color("auto-restart"), "33"); // the name watchd gives its Backoff state
+    EXPECT_STREQ(state_color("unavailable"), "33");
 }
 
 TEST(Formats, Uptime) {
