@@ -70,8 +70,7 @@ int check_config(const std::string &path) {
             if (!c) warn(c.error().where.c_str(), c.error().what + " here");
         }
     }
-    std::printf("%s: OK (%zu apps, %zu services, %zu checks%s)\n", path.c_str(), r.config->apps.size(),
-                r.config->services.size(), r.config->checks.size(),
+    std::printf("%s: OK (%s%s)\n", path.c_str(), describe(*r.config).c_str(),
                 warnings ? (", " + std::to_string(warnings) + " warning" + (warnings == 1 ? "" : "s")).c_str() : "");
     return 0;
 }
