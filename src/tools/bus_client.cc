@@ -161,10 +161,10 @@ bool BusClient::history(const UnitInfo &u, std::vector<HistoryRow> &out, CallErr
                                &raw, "");
     if (r < 0) return e.fill(error, r);
     MessagePtr reply(raw);
-    r = sd_bus_message_enter_container(raw, 'a', "(suttiias)");
-    while (r >= 0 && (r = sd_bus_message_enter_container(raw, 'r', "suttiias")) > 0) {
+    r = sd_bus_message_enter_container(raw, 'a', "(suttiiass)");
+    while (r >= 0 && (r = sd_bus_message_enter_container(raw, 'r', "suttiiass")) > 0) {
         HistoryRow h;
-        const char *id = nullptr, *flag = nullptr;
+        const char *id = nullptr, *flag = nullptr, *result = nullptr;
         r = sd_bus_message_read(raw, "suttii", &id, &h.pid, &h.started, &h.stopped, &h.exit_code, &h.signal);
         if (r >= 0) {
             h.instance_id = id;
@@ -172,6 +172,8 @@ bool BusClient::history(const UnitInfo &u, std::vector<HistoryRow> &out, CallErr
         }
         while (r >= 0 && (r = sd_bus_message_read(raw, "s", &flag)) > 0) h.flags.emplace_back(flag);
         if (r >= 0) r = sd_bus_message_exit_container(raw);
+        if (r >= 0) r = sd_bus_message_read(raw, "s", &result);
+        if (r >= 0) h.result = result;
         if (r >= 0) r = sd_bus_message_exit_container(raw);
         out.push_back(std::move(h));
     }

@@ -79,7 +79,8 @@ std::string history_text(const std::vector<HistoryRow> &rows, bool legend) {
         for (const std::string &f : h.flags) flags += (flags.empty() ? "" : ",") + f;
         t.rows.push_back({{h.instance_id.empty() ? "-" : h.instance_id}, {pid_text(h.pid)}, {format_time(h.started)},
                           {format_time(h.stopped)}, {format_uptime(h.started, h.stopped)},
-                          {format_exit(h.exit_code, h.signal)}, {flags.empty() ? "-" : flags}});
+                          {format_exit(h.exit_code, h.signal) + (h.result.empty() ? "" : " (" + h.result + ")")},
+                          {flags.empty() ? "-" : flags}});
     }
     std::string out = render(t, false, legend);
     if (legend) out += "\n" + std::to_string(rows.size()) + (rows.size() == 1 ? " instance.\n" : " instances.\n");
@@ -125,7 +126,8 @@ std::string history_json(const std::vector<HistoryRow> &rows) {
         for (const std::string &f : h.flags) flags += (flags.size() > 1 ? "," : "") + json_string(f);
         objects.push_back("{\"instance_id\":" + json_string(h.instance_id) + ",\"pid\":" + std::to_string(h.pid) +
                           ",\"started\":" + std::to_string(h.started) + ",\"stopped\":" + std::to_string(h.stopped) +
-                          ",\"exit\":" + exit_json(h.exit_code, h.signal) + ",\"flags\":" + flags + "]}");
+                          ",\"exit\":" + exit_json(h.exit_code, h.signal) + ",\"flags\":" + flags + "]" +
+                          (h.result.empty() ? std::string() : ",\"result\":" + json_string(h.result)) + "}");
     }
     return array(objects);
 }

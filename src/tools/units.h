@@ -33,6 +33,7 @@ struct HistoryRow {
     std::uint64_t started = 0, stopped = 0; // realtime µs
     std::int32_t exit_code = -1, signal = 0;
     std::vector<std::string> flags;
+    std::string result; // services: systemd's Result ("exit-code", ...); empty for apps
 };
 
 // The unit a command-line name means among `units`: "kind/id" (kind: app, service, check, or their plurals), or

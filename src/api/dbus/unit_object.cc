@@ -127,8 +127,8 @@ int method_set_keyvalue(sd_bus_message *m, void *ud, sd_bus_error *error) {
     return submit_and_reply(*u.ctx, m, ref, std::move(cmd), what, error);
 }
 
-// GetHistory() → a(suttiias): instance id, PID, started, stopped (realtime µs), exit code (-1: unknown), signal,
-// patrol's flags; oldest first.
+// GetHistory() → a(suttiiass): instance id, PID, started, stopped (realtime µs), exit code (-1: unknown), signal,
+// patrol's flags, systemd's Result (services; empty for apps); oldest first.
 int method_get_history(sd_bus_message *m, void *ud, sd_bus_error *error) {
     FoundUnit &u = unit_of(ud);
     const supervisor::UnitRef ref = u.view.ref;
@@ -138,9 +138,9 @@ int method_get_history(sd_bus_message *m, void *ud, sd_bus_error *error) {
     int r = sd_bus_message_new_method_return(m, &raw);
     if (r < 0) return r;
     BusMessagePtr reply(raw);
-    r = sd_bus_message_open_container(raw, 'a', "(suttiias)");
+    r = sd_bus_message_open_container(raw, 'a', "(suttiiass)");
     for (auto it = v->history.begin(); r >= 0 && it != v->history.end(); ++it) {
-        r = sd_bus_message_open_container(raw, 'r', "suttiias");
+        r = sd_bus_message_open_container(raw, 'r', "suttiiass");
         if (r >= 0)
             r = sd_bus_message_append(raw, "suttii", it->instance_id.c_str(), std::uint32_t(it->pid > 0 ? it->pid : 0),
                                       std::uint64_t(it->started), std::uint64_t(it->stopped),
@@ -149,6 +149,7 @@ int method_get_history(sd_bus_message *m, void *ud, sd_bus_error *error) {
         for (const std::string &f : flag_names(*it))
             if (r >= 0) r = sd_bus_message_append(raw, "s", f.c_str());
         if (r >= 0) r = sd_bus_message_close_container(raw);
+        if (r >= 0) r = sd_bus_message_append(raw, "s", it->result.c_str());
         if (r >= 0) r = sd_bus_message_close_container(raw);
     }
     if (r >= 0) r = sd_bus_message_close_container(raw);
@@ -186,7 +187,7 @@ constexpr std::uint64_t kOpen = SD_BUS_VTABLE_UNPRIVILEGED; // root is checked i
         SD_BUS_METHOD_WITH_ARGS("RunOnce", SD_BUS_ARGS("b", enable), SD_BUS_NO_RESULT, method_run_once, kOpen),    \
         SD_BUS_METHOD_WITH_ARGS("SetKeyValue", SD_BUS_ARGS("a{ss}", keyvalue, "b", replace), SD_BUS_NO_RESULT,     \
                                 method_set_keyvalue, kOpen),                                                       \
-        SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(suttiias)", history),               \
+        SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(suttiiass)", history),               \
                                 method_get_history, kOpen)
 
 const sd_bus_vtable kAppVtable[] = {

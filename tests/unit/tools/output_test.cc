@@ -89,6 +89,11 @@ TEST(Output, ListAndHistory) {
     EXPECT_NE(text.find("INSTANCE  PID  STARTED"), std::string::npos) << text;
     EXPECT_NE(text.find("1min 1s  exit 1  disabled,restart"), std::string::npos) << text;
     EXPECT_NE(text.find("1 instance."), std::string::npos) << text;
+    HistoryRow service{"0123456789abcdef0123456789abcdef", 8, 100 * kSec, 101 * kSec, 3, 0, {}, "exit-code"};
+    EXPECT_NE(history_text({service}, false).find("exit 3 (exit-code)"), std::string::npos)
+        << history_text({service}, false);
+    EXPECT_NE(history_json({service}).find("\"flags\":[],\"result\":\"exit-code\"}"), std::string::npos)
+        << history_json({service});
 }
 
 TEST(Output, Json) {

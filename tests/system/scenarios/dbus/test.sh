@@ -105,6 +105,6 @@ busctl call org.watchd1 /org/watchd1 org.watchd1.Manager Reload || fail "root's 
 wait_for 10 sh -c 'journalctl -u watchd --no-pager -q -o cat | grep -q "reload requested over D-Bus by root"' \
   || fail "the reload is not in watchd's log"
 [ "$(prop MainPID)" = "$main" ] && [ "$(systemctl is-active watchd)" = active ] || fail "watchd changed after Reload"
-busctl call org.watchd1 /org/watchd1/app/web org.watchd1.App GetHistory | grep -q '^a(suttiias) [1-9]' \
+busctl call org.watchd1 /org/watchd1/app/web org.watchd1.App GetHistory | grep -q '^a(suttiiass) [1-9]' \
   || fail "GetHistory is empty"
 ok "Reload as root reloads (same MainPID); GetHistory: $(busctl call org.watchd1 /org/watchd1/app/web org.watchd1.App GetHistory | cut -c1-160)"
