@@ -1,6 +1,8 @@
 // The app state machine (see the spec comment in app_machine.h).
 #include "model/app_machine.h"
 
+#include "model/machine_base.h"
+
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -19,12 +21,9 @@ std::string describe_exit(const ev::ProcessExited &e) {
 }
 
 // One event's worth of work on one app: holds the inputs and collects the actions.
-class AppMachine {
+class AppMachine : public MachineBase<AppSpec, AppStatus> {
 public:
-    AppMachine(const AppSpec &spec, const Settings &settings, AppStatus &st, Now now)
-        : spec_(spec), settings_(settings), st_(st), now_(now) {}
-
-    std::vector<Action> take() { return std::move(out_); }
+    using MachineBase::MachineBase;
 
     void on(const ev::Activate &) { activate(); }
 
@@ -273,13 +272,6 @@ private:
                              : st_.disabled ? "disabled" : "run-once consumed";
     }
 
-    void announce(Announcement a, std::string msg, int prio = 6) {
-        out_.push_back(act::Announce{a, std::move(msg), prio});
-    }
-    void arm(base::Usec at) {
-        st_.state_deadline = at;
-        out_.push_back(act::ArmTimer{TimerKind::State, at});
-    }
     void arm_execute_timeout() {
         if (spec_.execute_timeout == 0) return;
         st_.exec_deadline = now_.mono + spec_.execute_timeout;
@@ -432,11 +424,6 @@ private:
         announce(Announcement::Restarting, "restarting in " + base::format_duration(delay), 5);
     }
 
-    const AppSpec &spec_;
-    const Settings &settings_;
-    AppStatus &st_;
-    Now now_;
-    std::vector<Action> out_;
     bool run_once_over_ = false; // this event ended a run-once run
 };
 

@@ -1,6 +1,8 @@
 // The service state machine (see the spec comment in service_machine.h).
 #include "model/service_machine.h"
 
+#include "model/machine_base.h"
+
 #include <algorithm>
 #include <csignal>
 #include <cstring>
@@ -66,12 +68,9 @@ std::string describe_end(const SystemdUnit &u) {
 }
 
 // One event's worth of work on one service: holds the inputs and collects the actions.
-class ServiceMachine {
+class ServiceMachine : public MachineBase<ServiceSpec, ServiceStatus> {
 public:
-    ServiceMachine(const ServiceSpec &spec, const Settings &settings, ServiceStatus &st, Now now)
-        : spec_(spec), settings_(settings), st_(st), now_(now) {}
-
-    std::vector<Action> take() { return std::move(out_); }
+    using MachineBase::MachineBase;
 
     void on(const ev::Activate &) { activate(); }
 
@@ -151,10 +150,11 @@ public:
             (ended(u.active_state) || (!u.invocation_id.empty() && u.invocation_id != st_.instance_id))) {
             failure = end_instance();
             ended_now = true;
-        } else if (!first_read && st_.instance_id.empty() && ended(u.active_state) && !u.invocation_id.empty() &&
-                   u.invocation_id != old.invocation_id && u.invocation_id != st_.last_invocation) {
-            // An activation that ended before it was seen active (a start that failed, a oneshot): one instance,
-            // judged by the call that started it.
+        } else if (!first_read && st_.instance_id.empty() && ended(u.active_state) && !ended(old.active_state) &&
+                   !u.invocation_id.empty() && u.invocation_id != st_.last_invocation) {
+            // An activation seen on its way up that ended before it was active (a start that failed, a oneshot):
+            // one instance, judged by the call that started it. (A new InvocationID alone is no activation:
+            // systemd gives it when a start job begins, while the state still says inactive or failed.)
             const auto asked = st_.asked;
             begin(false);
             st_.asked = asked;
@@ -244,13 +244,6 @@ private:
     // The unit runs (or is on its way up or down).
     bool live() const { return !st_.sd.active_state.empty() && !ended(st_.sd.active_state); }
 
-    void announce(Announcement a, std::string msg, int prio = 6) {
-        out_.push_back(act::Announce{a, std::move(msg), prio});
-    }
-    void arm(base::Usec at) {
-        st_.state_deadline = at;
-        out_.push_back(act::ArmTimer{TimerKind::State, at});
-    }
     void call(SystemdVerb v) {
         st_.job = st_.asked = v;
         st_.settling.reset();
@@ -403,10 +396,10 @@ private:
         if (st_.run_once) st_.run_once_consumed = true;
         if (!record_start(spec_.restart, st_.tracker, now_.mono)) {
             enter(UnitState::Failed);
-            announce(Announcement::Failed, "start limit hit: " + std::to_string(spec_.restart.start_limit_burst) +
-                                               " starts within " +
-                                               base::format_duration(spec_.restart.start_limit_interval) +
-                                               "; not starting " + spec_.unit + " until enabled, restarted or reloaded", 3);
+            st_.last_error = "start limit hit: " + std::to_string(spec_.restart.start_limit_burst) + " starts within " +
+                             base::format_duration(spec_.restart.start_limit_interval);
+            announce(Announcement::Failed, st_.last_error + "; not starting " + spec_.unit +
+                                               " until enabled, restarted or reloaded", 3);
             return;
         }
         enter(UnitState::Starting);
@@ -429,11 +422,6 @@ private:
         announce(Announcement::Restarting, "starting " + spec_.unit + " again in " + base::format_duration(delay), 5);
     }
 
-    const ServiceSpec &spec_;
-    const Settings &settings_;
-    ServiceStatus &st_;
-    Now now_;
-    std::vector<Action> out_;
     base::Usec ran_ = 0;         // how long the instance that just ended ran
     bool run_once_over_ = false; // this event ended a run-once run
 };

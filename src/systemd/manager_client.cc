@@ -88,6 +88,17 @@ int read_properties(sd_bus_message *m, model::SystemdUnit &u) {
 
 } // namespace
 
+// Runs a bus callback's body: only std::bad_alloc can escape it, and the next round would do no better, so the
+// connection is given up (and made again later).
+template <class F> int ManagerClient::guarded(ManagerClient *self, F &&body) noexcept {
+    try {
+        body();
+    } catch (...) {
+        if (self->pump_) self->pump_->fail("out of memory");
+    }
+    return 0;
+}
+
 base::Result<std::unique_ptr<ManagerClient>> ManagerClient::create(event::Loop &loop) {
     std::unique_ptr<ManagerClient> c(new ManagerClient(loop));
     auto retry = event::Timer::create(loop, [p = c.get()] { p->connect(); }, event::Priority::Idle);
@@ -230,10 +241,13 @@ void ManagerClient::subscribe() {
 
 int ManagerClient::on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto *self = static_cast<ManagerClient *>(userdata);
-    try {
-        if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
+    return guarded(self, [&] {
+        // Already subscribed is subscribed: a second Subscribe (systemd came onto the bus while the first one
+        // waited, or kept the subscription across a re-exec) is answered so.
+        if (const sd_bus_error *e = sd_bus_message_get_error(m);
+            e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.AlreadySubscribed")) {
             self->pump_->fail("cannot subscribe to systemd: " + error_text(e));
-            return 0;
+            return;
         }
         const bool was = self->available_;
         self->available_ = true;
@@ -241,10 +255,7 @@ int ManagerClient::on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error
         self->retry_delay_ = kRetryFirst;
         if (!was && self->listener_) self->listener_->on_availability(true, "");
         self->read_all();
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 void ManagerClient::read_all() {
@@ -266,68 +277,62 @@ void ManagerClient::read(Watched &w) {
 int ManagerClient::on_loaded(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto &w = *static_cast<Watched *>(userdata);
     ManagerClient *self = w.owner;
-    try {
+    return guarded(self, [&] {
         if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
             // An invalid name, say: reported as a unit that cannot be loaded.
             w.state = {};
             w.state.load_state = "error";
             w.state.load_error = error_text(e);
             if (self->listener_) self->listener_->on_unit(w.unit, w.state);
-            return 0;
+            return;
         }
         const char *path = nullptr;
-        if (sd_bus_message_read(m, "o", &path) < 0) return 0;
+        if (sd_bus_message_read(m, "o", &path) < 0) return;
         w.path = path;
         sd_bus_slot *slot = nullptr;
         const int r = sd_bus_call_method_async(self->bus_.get(), &slot, kDest, path, "org.freedesktop.DBus.Properties",
                                                "GetAll", &ManagerClient::on_properties, &w, "s", "");
         if (r < 0) {
             self->pump_->fail("cannot read " + w.unit + " (" + errno_text(r) + ")");
-            return 0;
+            return;
         }
         self->retired_.push_back(std::move(w.pending)); // this very call's slot: freed on the next iteration
         w.pending.reset(slot);
         self->later_timer_->arm(1);
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 int ManagerClient::on_properties(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto &w = *static_cast<Watched *>(userdata);
     ManagerClient *self = w.owner;
-    try {
+    return guarded(self, [&] {
         if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
             w.state = {};
             w.state.load_state = "error";
             w.state.load_error = error_text(e);
         } else {
             model::SystemdUnit u;
-            if (read_properties(m, u) < 0) return 0;
+            if (read_properties(m, u) < 0) return;
             w.state = std::move(u);
         }
         if (self->listener_) self->listener_->on_unit(w.unit, w.state);
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 // systemd sends a unit's type-specific interface first, then org.freedesktop.systemd1.Unit: the state is told
 // after the latter, whole.
 int ManagerClient::on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto *self = static_cast<ManagerClient *>(userdata);
-    try {
+    return guarded(self, [&] {
         const char *path = sd_bus_message_get_path(m);
-        if (!path) return 0;
+        if (!path) return;
         auto it = std::find_if(self->units_.begin(), self->units_.end(), [&](const auto &kv) { return kv.second.path == path; });
-        if (it == self->units_.end()) return 0;
+        if (it == self->units_.end()) return;
         Watched &w = it->second;
         const char *iface = nullptr;
-        if (sd_bus_message_read(m, "s", &iface) < 0) return 0;
+        if (sd_bus_message_read(m, "s", &iface) < 0) return;
         model::SystemdUnit u = w.state;
-        if (read_properties(m, u) < 0) return 0;
+        if (read_properties(m, u) < 0) return;
         w.state = std::move(u);
         bool invalidated = false;
         if (sd_bus_message_enter_container(m, 'a', "s") > 0) {
@@ -337,29 +342,26 @@ int ManagerClient::on_properties_changed(sd_bus_message *m, void *userdata, sd_b
         }
         if (invalidated) {
             self->read(w); // values not sent: read them
-            return 0;
+            return;
         }
         if (!std::strcmp(iface, kUnitIface) && self->listener_) self->listener_->on_unit(w.unit, w.state);
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 int ManagerClient::on_job_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto *job = static_cast<Job *>(userdata);
     ManagerClient *self = job->owner;
-    try {
+    return guarded(self, [&] {
         auto it = std::find_if(self->jobs_.begin(), self->jobs_.end(), [&](const Job &j) { return &j == job; });
-        if (it == self->jobs_.end()) return 0;
+        if (it == self->jobs_.end()) return;
         if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
             self->finish_job(it, "error", error_text(e));
-            return 0;
+            return;
         }
         const char *path = nullptr;
         if (sd_bus_message_read(m, "o", &path) < 0) {
             self->finish_job(it, "error", "unexpected reply");
-            return 0;
+            return;
         }
         it->path = path;
         if (auto early = self->removed_early_.find(it->path); early != self->removed_early_.end()) {
@@ -367,10 +369,7 @@ int ManagerClient::on_job_reply(sd_bus_message *m, void *userdata, sd_bus_error 
             self->removed_early_.erase(early);
             self->finish_job(it, result, "");
         }
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 void ManagerClient::finish_job(std::list<Job>::iterator it, const std::string &result, const std::string &error) {
@@ -384,55 +383,46 @@ void ManagerClient::finish_job(std::list<Job>::iterator it, const std::string &r
 
 int ManagerClient::on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto *self = static_cast<ManagerClient *>(userdata);
-    try {
+    return guarded(self, [&] {
         std::uint32_t id = 0;
         const char *path = nullptr, *unit = nullptr, *result = nullptr;
-        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0) return 0;
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0) return;
         auto it = std::find_if(self->jobs_.begin(), self->jobs_.end(), [&](const Job &j) { return j.path == path; });
         if (it != self->jobs_.end()) {
             self->finish_job(it, result, "");
-            return 0;
+            return;
         }
         // Ours, before the call's reply? Kept a while (bounded) for on_job_reply to find.
         const bool pending = std::any_of(self->jobs_.begin(), self->jobs_.end(),
                                          [&](const Job &j) { return j.path.empty() && j.unit == unit; });
-        if (!pending) return 0;
+        if (!pending) return;
         if (self->removed_early_.size() >= 64) self->removed_early_.erase(self->removed_early_.begin());
         self->removed_early_[path] = result;
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 // After a daemon-reload (Reloading(false)), units may load that did not (a unit file added), and LoadState is not
 // sent as a change: read every unit again.
 int ManagerClient::on_reloading(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto *self = static_cast<ManagerClient *>(userdata);
-    try {
+    return guarded(self, [&] {
         int active = 0;
         if (sd_bus_message_read(m, "b", &active) >= 0 && !active) self->read_all();
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 // systemd re-executed (daemon-reexec) or went away: subscribe again once it is back on the bus.
 int ManagerClient::on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept {
     auto *self = static_cast<ManagerClient *>(userdata);
-    try {
+    return guarded(self, [&] {
         const char *name = nullptr, *old_owner = nullptr, *new_owner = nullptr;
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0) return 0;
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0) return;
         if (new_owner && *new_owner) {
             self->subscribe();
         } else {
             self->pump_->fail("systemd left the system bus");
         }
-    } catch (...) {
-        self->pump_->fail("out of memory");
-    }
-    return 0;
+    });
 }
 
 // Closes the connection, forgets what was in flight, tells the listener, and tries again later.

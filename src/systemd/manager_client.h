@@ -65,6 +65,7 @@ private:
     void finish_job(std::list<Job>::iterator it, const std::string &result, const std::string &error);
     void later(std::function<void()> f); // runs f on the next loop iteration (never inside an API call)
     void run_later();
+    template <class F> static int guarded(ManagerClient *self, F &&body) noexcept;
     static int on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
     static int on_loaded(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
     static int on_properties(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;

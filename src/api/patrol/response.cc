@@ -103,6 +103,15 @@ std::string render_unit(const supervisor::UnitView &v, Shape shape, const Render
         keyvalue(w, v.keyvalue);
     }
     w.flag("secret", v.has_secret);
+    // patrol's "Did any Errors occur?": a service that cannot run now (its unit cannot be loaded, systemd is
+    // unreachable, its start limit was hit) says why.
+    if (v.ref.kind == UnitKind::Service && !v.last_error.empty() &&
+        (v.state == supervisor::UnitState::Failed || v.state == supervisor::UnitState::Unavailable)) {
+        std::string &list = w.member("errors");
+        list += '[';
+        append_go_string(list, v.last_error);
+        list += ']';
+    }
     w.number("cas", v.cas);
     w.flag("cas-invalid", cas_invalid);
     if (usage) {

@@ -315,10 +315,36 @@ TEST(ServiceMachine, RunOnceEndsDisabled) {
 TEST(ServiceMachine, AnActivationNeverSeenActiveIsStillAnInstance) {
     Harness h;
     h.start_with(unit("inactive", "l0"));
-    h.run(ev::SystemdChanged{unit("failed", "l1", 0, "exit-code", 1, 1)}); // started and died between two reads
+    h.run(ev::SystemdChanged{unit("activating", "l1")});
+    h.run(ev::SystemdChanged{unit("failed", "l1", 0, "exit-code", 1, 1)}); // died while it started
     ASSERT_EQ(h.st.history.size(), 1u);
     EXPECT_EQ(h.st.history.back().instance_id, "l1");
     EXPECT_EQ(h.st.history.back().exit_code, 1);
+}
+
+TEST(ServiceMachine, ANewInvocationIdBeforeTheStateMovesIsNoInstanceYet) {
+    // systemd gives the unit its next InvocationID when the start job begins, while the state still says
+    // failed/inactive: that is not an activation that ended.
+    Harness h;
+    h.running("m1", 5);
+    h.run(ev::SystemdChanged{unit("failed", "m1", 0, "signal", 2, 9)});
+    EXPECT_EQ(h.calls(), V{SystemdVerb::Start});
+    h.run(ev::SystemdChanged{unit("failed", "m2", 0, "signal", 2, 9)});
+    EXPECT_EQ(h.said(Announcement::Exited), nullptr);
+    h.run(ev::SystemdChanged{unit("activating", "m2", 0)});
+    h.run(ev::SystemdJobDone{SystemdVerb::Start, "done", {}});
+    h.run(ev::SystemdChanged{unit("active", "m2", 6)});
+    ASSERT_NE(h.said(Announcement::Started), nullptr);
+    EXPECT_EQ(h.st.history.size(), 1u); // m1 only
+    EXPECT_EQ(h.st.instance_id, "m2");
+    // not ours either: someone's systemctl start of a stopped (disabled-then-enabled) unit
+    Harness o;
+    o.start_with(unit("inactive", "n1"));
+    o.run(ev::SystemdJobDone{SystemdVerb::Start, "done", {}});
+    o.run(ev::SystemdChanged{unit("inactive", "n2")});
+    EXPECT_TRUE(o.calls().empty());
+    EXPECT_EQ(o.said(Announcement::Exited), nullptr);
+    EXPECT_TRUE(o.st.history.empty());
 }
 
 TEST(ServiceMachine, StartParameterAndStillInactiveAfterTheJob) {

@@ -1,5 +1,6 @@
-// patrol's API end to end over the real Supervisor (on a real loop, no process started: services are carried but
-// not run, and the apps here are disabled): requests in, JSON out. Toggles 1..7 and their pre-change snapshots,
+// patrol's API end to end over the real Supervisor (on a real loop, no process started: the services have no
+// systemd here, so they are unavailable and say so in patrol's "errors", and the apps here are disabled): requests
+// in, JSON out. Toggles 1..7 and their pre-change snapshots,
 // CAS, the secret, key/value merge and replace, patrol's errors, the reduced UDP answer.
 #include <gtest/gtest.h>
 
@@ -104,6 +105,8 @@ TEST_F(ProtocolTest, EachToggleAnswersWithTheStateBeforeIt) {
         if (s.before[0] == 'D') expected += R"("disabled":true,)";
         if (s.before[1] == 'R') expected += R"("restart":true,)";
         if (s.before[2] == 'O') expected += R"("run-once":true,)";
+        // this core runs without systemd: the service says so (patrol's "errors"), and toggles work the same
+        expected += R"("errors":["systemd unavailable: watchd runs without a client of systemd"],)";
         expected += "\"cas\":" + std::to_string(before_cas) + "}";
         EXPECT_EQ(call(R"({"group":"service","id":"ssh","toggle":)" + std::to_string(s.toggle) + "}"), expected);
         EXPECT_EQ(flags("ssh"), s.after) << "toggle " << s.toggle;
@@ -118,11 +121,11 @@ TEST_F(ProtocolTest, CasGuardsChangesAndTheAnswerIsThePreviousCas) {
     const std::string refused =
         call(R"({"group":"service","id":"ssh","toggle":2,"keyvalue":{"a":1},"cas":)" + wrong + "}");
     EXPECT_EQ(refused,
-              R"({"id":"ssh","group":"service","name":"Service ssh","cas":)" + right + R"(,"cas-invalid":true})");
+              R"({"id":"ssh","group":"service","name":"Service ssh","errors":["systemd unavailable: watchd runs without a client of systemd"],"cas":)" + right + R"(,"cas-invalid":true})");
     EXPECT_EQ(flags("ssh"), "---");
     EXPECT_EQ(cas("ssh"), c0);
     const std::string applied = call(R"({"group":"service","id":"ssh","toggle":2,"cas":)" + right + "}");
-    EXPECT_EQ(applied, R"({"id":"ssh","group":"service","name":"Service ssh","cas":)" + right + "}");
+    EXPECT_EQ(applied, R"({"id":"ssh","group":"service","name":"Service ssh","errors":["systemd unavailable: watchd runs without a client of systemd"],"cas":)" + right + "}");
     EXPECT_EQ(flags("ssh"), "D--");
     EXPECT_EQ(cas("ssh"), c0 + 1);
     // The same CAS again is stale now: one of two racing clients loses.
@@ -135,13 +138,13 @@ TEST_F(ProtocolTest, SecretMissingWrongAndRight) {
     const std::string c0 = std::to_string(cas("locked"));
     // Missing: no error, the full state, cas-invalid, nothing changed.
     EXPECT_EQ(call(R"({"group":"service","id":"locked","toggle":2})"),
-              R"({"id":"locked","group":"service","name":"Service locked","secret":true,"cas":)" + c0 +
+              R"({"id":"locked","group":"service","name":"Service locked","secret":true,"errors":["systemd unavailable: watchd runs without a client of systemd"],"cas":)" + c0 +
                   R"(,"cas-invalid":true})");
     EXPECT_EQ(flags("locked"), "---");
     EXPECT_EQ(call(R"({"group":"service","id":"locked","toggle":2,"secret":"open"})"),
               R"(ERROR: {"errors":["Secret Invalid"]})");
     EXPECT_EQ(call(R"({"group":"service","id":"locked","toggle":2,"secret":"sesame"})"),
-              R"({"id":"locked","group":"service","name":"Service locked","secret":true,"cas":)" + c0 + "}");
+              R"({"id":"locked","group":"service","name":"Service locked","secret":true,"errors":["systemd unavailable: watchd runs without a client of systemd"],"cas":)" + c0 + "}");
     EXPECT_EQ(flags("locked"), "D--");
 }
 
@@ -168,7 +171,7 @@ TEST_F(ProtocolTest, KeyValueMergeKeepsNullsAndReplaceReplaces) {
 TEST_F(ProtocolTest, UdpAnswersAreReduced) {
     call(R"({"group":"service","id":"ssh","keyvalue":{"x":1}})");
     const std::string udp = call(R"({"group":"service","id":"ssh"})", Endpoint::Udp);
-    EXPECT_EQ(udp, R"({"id":"ssh","group":"service","name":"Service ssh","cas":)" + std::to_string(cas("ssh")) + "}");
+    EXPECT_EQ(udp, R"({"id":"ssh","group":"service","name":"Service ssh","errors":["systemd unavailable: watchd runs without a client of systemd"],"cas":)" + std::to_string(cas("ssh")) + "}");
     EXPECT_NE(call(R"({"group":"service","id":"ssh"})").find("keyvalue"), std::string::npos);
 }
 

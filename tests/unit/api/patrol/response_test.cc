@@ -186,6 +186,19 @@ TEST_F(ResponseTest, ServicesHaveNoPid) {
               R"({"id":"ssh","group":"service","name":"SSH","run-once":true,"cas":5})");
 }
 
+TEST_F(ResponseTest, AServiceThatCannotRunSaysWhyInErrors) {
+    UnitView v;
+    v.ref = {UnitKind::Service, "db"};
+    v.name = "DB";
+    v.state = supervisor::UnitState::Failed;
+    v.last_error = "db.service: unit not found";
+    v.cas = 5;
+    EXPECT_EQ(render_unit(v, Shape::Http, ctx),
+              R"({"id":"db","group":"service","name":"DB","errors":["db.service: unit not found"],"cas":5})");
+    v.state = supervisor::UnitState::Running; // a running one's last error is history, not a present error
+    EXPECT_EQ(render_unit(v, Shape::Http, ctx).find("errors"), std::string::npos);
+}
+
 TEST_F(ResponseTest, ServiceHistoryHasTheMainProcessExitAndSystemdsResult) {
     supervisor::HistoryEntry h;
     h.instance_id = "0123456789abcdef0123456789abcdef";
