@@ -58,6 +58,13 @@ std::string status_text(const std::vector<UnitInfo> &units, std::uint64_t now, b
                           {format_cpu(u.cpu_nsec)}, {std::to_string(u.restarts)},
                           {format_exit(u.last_exit_code, u.last_signal)}});
     std::string out = render(t, color, legend);
+    // Why a unit cannot run (a service's unit not found, systemd unreachable, a start limit), as systemctl
+    // status shows a unit's last error under it.
+    std::string why;
+    for (const UnitInfo &u : units)
+        if ((u.state == "failed" || u.state == "unavailable") && !u.last_error.empty())
+            why += display_name(u) + ": " + u.last_error + "\n";
+    if (!why.empty()) out += "\n" + why;
     if (legend) out += "\n" + summary(units);
     return out;
 }

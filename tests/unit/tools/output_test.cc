@@ -78,6 +78,13 @@ TEST(Output, StatusTable) {
               "check  db   Database  inactive (not run)  -     -         -       -      0         -\n"
               "\n"
               "2 units: 1 inactive, 1 running\n");
+    auto failing = sample();
+    failing[1].kind = "service", failing[1].id = "db", failing[1].state = "failed", failing[1].supervised = true;
+    failing[1].last_error = "db.service: unit not found";
+    const std::string text = status_text(failing, 1000 * kSec, false, false);
+    EXPECT_NE(text.find("\nservice/db: db.service: unit not found\n"), std::string::npos) << text;
+    failing[1].state = "running"; // an old error under a running unit is no news
+    EXPECT_EQ(status_text(failing, 1000 * kSec, false, false).find("not found"), std::string::npos);
 }
 
 TEST(Output, ListAndHistory) {
