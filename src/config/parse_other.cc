@@ -226,7 +226,7 @@ void parse_gossm(Obj &root, model::Config &cfg) {
             if (auto d = positive_seconds(m, "checkInterval")) cfg.monitor.check_interval = *d;
             if (auto d = positive_seconds(m, "timeout")) cfg.monitor.timeout = *d;
             if (auto n = m.integer("maxConnections", 1, 100000)) cfg.monitor.max_connections = unsigned(*n);
-            if (auto n = m.integer("exponentialBackoffSeconds", 1, 86400))
+            if (auto n = m.integer("exponentialBackoffSeconds", 0, 86400)) // 0: every failed check notifies (gossm)
                 cfg.monitor.exponential_backoff_seconds = unsigned(*n);
             m.reject_unknown();
         }
@@ -295,8 +295,18 @@ void parse_gossm(Obj &root, model::Config &cfg) {
             if (*p != "tcp" && *p != "udp") o.error("protocol", "expected \"tcp\" or \"udp\", got " + shown(*p));
             c.protocol = *p;
         }
-        if (auto d = positive_seconds(o, "checkInterval")) c.interval = *d;
-        if (auto d = positive_seconds(o, "timeout")) c.timeout = *d;
+        // gossm's docs: a server without its own (absent, or 0) takes the global one.
+        for (const char *key : {"checkInterval", "timeout"}) {
+            const json::value *v = o.get(key);
+            if (v && v->is_int64() && v->get_int64() == 0) continue;
+            if (auto d = positive_seconds(o, key)) (std::string_view(key) == "timeout" ? c.timeout : c.interval) = *d;
+        }
+        if (auto p = o.str("payload")) { // watchd: the datagram a udp check sends
+            if (c.protocol != "udp") o.error("payload", "only a udp check sends a payload");
+            else if (p->size() > 1400) o.error("payload", "must be at most 1400 bytes, got " + std::to_string(p->size()));
+            c.payload = *p;
+        }
+        c.disabled = o.boolean("disabled");
         o.get("x");
         o.reject_unknown();
         c.id = check_id(c.name, taken, next);

@@ -28,6 +28,9 @@ struct KillSession { pid_t session; int signal; };
 struct WatchUnit {};
 // Services: ask systemd for a job on the unit; its end comes back as ev::SystemdJobDone.
 struct CallSystemd { SystemdVerb verb; };
+// Checks: probe the target now (its result comes back as ev::ProbeFinished) / drop the probe in flight.
+struct StartProbe {};
+struct StopProbe {};
 struct ArmTimer { TimerKind kind; base::Usec at; }; // CLOCK_MONOTONIC µs
 struct CancelTimer { TimerKind kind; };
 // Log (journal, WATCHD_EVENT=...) and, in later issues, alert. priority: syslog's (3 err ... 7 debug).
@@ -35,6 +38,7 @@ struct Announce { Announcement what; std::string message; int priority = 6; };
 } // namespace act
 
 using Action = std::variant<act::Spawn, act::Kill, act::KillSession, act::ReadPidFile, act::WatchPid, act::ArmTimer,
-                            act::CancelTimer, act::Announce, act::WatchUnit, act::CallSystemd>;
+                            act::CancelTimer, act::Announce, act::WatchUnit, act::CallSystemd,
+                            act::StartProbe, act::StopProbe>;
 
 } // namespace watchd::model

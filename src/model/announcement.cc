@@ -23,6 +23,8 @@ constexpr std::array<Row, kAnnouncementCount> kTable{{
     {Announcement::Removed, "removed", "e0b2bedc3f694a3d878d705e890d85b4"},
     {Announcement::Reconfigured, "reconfigured", "eb3e7c2dcaca4f649d903eebccd330e0"},
     {Announcement::NotRun, "not-run", "682d215220d141c38f9286d8f9a91678"},
+    {Announcement::Down, "down", "199174a938ea435b9ab591ca176dddbb"},
+    {Announcement::Up, "up", "64d874f232dd4e46ab069f2b08eff4b0"},
 }};
 static_assert(base::in_enum_order(kTable), "rows must follow the enum order");
 // Names and MESSAGE_IDs are unique, and every MESSAGE_ID is 32 long (hex digits: see the unit tests).

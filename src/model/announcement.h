@@ -20,8 +20,10 @@ enum class Announcement {
     Removed,      // a reload dropped the unit from the configuration
     Reconfigured, // a reload changed the unit's configuration: it restarts with the new one
     NotRun,       // configured, but this version of watchd does not run units of its kind yet
+    Down,         // a check failed (the first failure, then as gossm's notification backoff allows)
+    Up,           // a check that was down succeeds again ("up again after 3m12s", which gossm never sends)
 };
-inline constexpr std::size_t kAnnouncementCount = 11;
+inline constexpr std::size_t kAnnouncementCount = 13;
 
 // "started", "exited", ...: the journal's WATCHD_EVENT values.
 std::string_view to_string(Announcement a);

@@ -260,10 +260,11 @@ public:
         }
     }
 
-    // Services' events: not an app's.
+    // Services' and checks' events: not an app's.
     void on(const ev::SystemdChanged &) {}
     void on(const ev::SystemdJobDone &) {}
     void on(const ev::SystemdAvailability &) {}
+    void on(const ev::ProbeFinished &) {}
 
 private:
     bool live() const { return st_.pid != 0 || st_.launcher_pid != 0; }

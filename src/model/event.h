@@ -75,6 +75,8 @@ struct PidFileRead { pid_t pid = 0; std::string instance_id; std::string error; 
 // An HTTP/UDP keepalive ping; pid 0 when the ping carried none.
 struct HeartbeatSeen { pid_t pid = 0; std::string instance_id; };
 struct TimerFired { TimerKind kind; };
+// A check's probe ended: ok (the target answered as the check wants), how long it took, and why not.
+struct ProbeFinished { bool ok = false; base::Usec latency = 0; std::string error; };
 // A service's unit as systemd reports it now (read, or followed through PropertiesChanged).
 struct SystemdChanged { SystemdUnit unit; };
 // A call made for the service ended: result as systemd's JobRemoved says ("done", "canceled", "timeout", "failed",
@@ -86,6 +88,7 @@ struct SystemdAvailability { bool available = false; std::string why; };
 
 using Event = std::variant<ev::Activate, ev::Deactivate, ev::Reconfigured, ev::ToggleCmd, ev::KeyValueSet,
                            ev::Spawned, ev::SpawnFailed, ev::ProcessExited, ev::PidFileRead, ev::HeartbeatSeen,
-                           ev::TimerFired, ev::SystemdChanged, ev::SystemdJobDone, ev::SystemdAvailability>;
+                           ev::TimerFired, ev::SystemdChanged, ev::SystemdJobDone, ev::SystemdAvailability,
+                           ev::ProbeFinished>;
 
 } // namespace watchd::model

@@ -233,7 +233,8 @@ public:
         reconcile();
     }
 
-    // Apps' events: not a service's.
+    // Apps' and checks' events: not a service's.
+    void on(const ev::ProbeFinished &) {}
     void on(const ev::Spawned &) {}
     void on(const ev::SpawnFailed &) {}
     void on(const ev::ProcessExited &) {}

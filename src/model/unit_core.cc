@@ -1,4 +1,4 @@
-// The shared core of every unit's state machine, and the machine of kinds not run yet.
+// The shared core of every unit's state machine.
 #include "model/unit_core.h"
 
 #include <utility>
@@ -90,36 +90,6 @@ void close_instance(UnitCore &c, int exit_code, int signal, Now now, unsigned hi
     while (c.history.size() > history_limit) c.history.pop_front();
     c.instance_id.clear();
     ++c.cas;
-}
-
-std::vector<Action> transition_not_run(const CoreSpec &spec, std::string_view why, UnitCore &c, const Event &e,
-                                       Now) {
-    std::vector<Action> out;
-    auto configured = [&] {
-        c.shutdown = false;
-        c.desired = desired_from_toggles(c, false);
-        if (c.last_error == why) return; // said once per configuration, not on every reload
-        c.last_error = std::string(why);
-        ++c.cas;
-        out.push_back(act::Announce{Announcement::NotRun, "configured but NOT monitored: " + std::string(why), 4});
-    };
-    if (std::holds_alternative<ev::Activate>(e)) {
-        configured();
-    } else if (std::holds_alternative<ev::Reconfigured>(e)) {
-        reset_to_spec(c, spec);
-        c.last_error.clear();
-        configured();
-    } else if (const auto *d = std::get_if<ev::Deactivate>(&e)) {
-        c.desired = DesiredState::Down;
-        if (d->why == DeactivateWhy::Shutdown) c.shutdown = true;
-        if (d->why == DeactivateWhy::Removed)
-            out.push_back(act::Announce{Announcement::Removed, "removed from the configuration"});
-    } else if (const auto *t = std::get_if<ev::ToggleCmd>(&e)) {
-        apply_toggle(c, t->toggle, false);
-    } else if (const auto *kv = std::get_if<ev::KeyValueSet>(&e)) {
-        apply_keyvalue(c, *kv);
-    }
-    return out;
 }
 
 } // namespace watchd::model

@@ -71,6 +71,7 @@ struct UnitCore : UnitFacts {
 struct Settings {
     unsigned history = 100;
     base::Usec ping_timeout = 30 * base::kUsecPerSec;
+    unsigned notify_backoff_base = 5; // checks: gossm's exponentialBackoffSeconds
 };
 
 // The parts of a spec the core takes: patrol's configured toggle and key/value.
@@ -96,11 +97,5 @@ void apply_keyvalue(UnitCore &c, const ev::KeyValueSet &kv);
 void begin_instance(UnitCore &c, const std::string &instance_id, Now now, bool keyvalue_clear);
 // The current instance ended: append it to the (bounded) history and forget it. No-op without an instance.
 void close_instance(UnitCore &c, int exit_code, int signal, Now now, unsigned history_limit);
-
-// The machine of a kind this version does not run yet (services, checks): it keeps the shared core (toggles,
-// key/value, desired state) exactly as for apps, starts nothing, and announces once per configuration that the
-// unit is not run, with `why`.
-std::vector<Action> transition_not_run(const CoreSpec &spec, std::string_view why, UnitCore &c, const Event &e,
-                                       Now now);
 
 } // namespace watchd::model

@@ -131,6 +131,8 @@ struct CheckSpec {
     std::string protocol;           // "tcp" | "udp"
     Usec interval = 15 * base::kUsecPerSec;
     Usec timeout = 5 * base::kUsecPerSec;
+    std::string payload;            // udp: the datagram sent (watchd; gossm sends nothing); may be empty
+    bool disabled = false;          // watchd: configured but not checked until enabled
     bool operator==(const CheckSpec &) const = default;
 };
 
@@ -146,7 +148,7 @@ struct MonitorSettings {
     Usec check_interval = 15 * base::kUsecPerSec;
     Usec timeout = 5 * base::kUsecPerSec;
     unsigned max_connections = 50;
-    unsigned exponential_backoff_seconds = 5;
+    unsigned exponential_backoff_seconds = 5; // 0: every failed check notifies
     bool operator==(const MonitorSettings &) const = default;
 };
 

@@ -16,7 +16,7 @@
 #include "event/loop.h"
 #include "event/source.h"
 #include "model/app_machine.h"
-#include "model/peer_machines.h"
+#include "model/check_machine.h"
 #include "model/service_machine.h"
 #include "supervisor/app_launcher.h"
 #include "supervisor/command_sink.h"
@@ -86,6 +86,11 @@ private:
     // Stops following `unit` unless another service (not `except`) still names it.
     void release_unit(const std::string &unit, const Unit *except);
     template <class F> void for_services_of(const std::string &unit, F f);
+    // checks.cc: probes, at most maxConnections at once
+    void do_start_probe(Unit &u);
+    void do_stop_probe(Unit &u);
+    void launch_probe(Unit &u);
+    void probes_next();
 
     // supervisor.cc: the queue, reloads, views
     void post(Unit &u, model::Event e);
@@ -166,6 +171,8 @@ private:
     std::unique_ptr<event::Timer> orphan_timer_;   // sweep_leftovers() on the next iteration, after sd-event reaped
     systemd::ManagerApi *manager_ = nullptr;       // services' systemd (not owned); null: services unavailable
     int systemd_said_ = 0;                         // systemd's availability as last logged: 1 up, -1 down, 0 not yet
+    std::deque<Unit *> probe_queue_;               // checks waiting for a probe slot, oldest first
+    unsigned probes_running_ = 0;
 };
 
 } // namespace watchd::supervisor

@@ -33,6 +33,8 @@ void Engine::execute(Unit &u, const mdl::Action &a) {
             else if constexpr (std::is_same_v<T, mdl::act::Announce>) announce(u, x.what, x.priority, x.message);
             else if constexpr (std::is_same_v<T, mdl::act::WatchUnit>) do_watch_unit(u);
             else if constexpr (std::is_same_v<T, mdl::act::CallSystemd>) do_call_systemd(u, x.verb);
+            else if constexpr (std::is_same_v<T, mdl::act::StartProbe>) do_start_probe(u);
+            else if constexpr (std::is_same_v<T, mdl::act::StopProbe>) do_stop_probe(u);
         },
         a);
 }

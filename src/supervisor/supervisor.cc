@@ -105,6 +105,7 @@ void Engine::after_drain() {
             const UnitRef ref = u.ref;
             remove_cgroup(u);
             if (const ServiceUnit *s = u.service()) release_unit(s->spec.unit, &u);
+            do_stop_probe(u);
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
             for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_removed(ref);
@@ -166,6 +167,7 @@ void Engine::apply_kind(UnitKind kind, const std::vector<Spec> &specs, std::set<
 void Engine::apply(const model::Config &config) {
     settings_.history = config.history;
     settings_.ping_timeout = config.ping_timeout;
+    settings_.notify_backoff_base = config.monitor.exponential_backoff_seconds;
     json_timestamp_ = config.json_timestamp;
     ping_timeout_ = config.ping_timeout;
     notifiers_ = config.notifiers;
@@ -193,7 +195,6 @@ void Engine::log_not_run(const model::Config &config) {
         if (!what.empty()) what += ", ";
         what += std::to_string(n) + " " + (n == 1 ? one : many);
     };
-    add(config.checks.size(), "check (gossm server)", "checks (gossm servers)");
     add(config.notifiers.size(), "notifier", "notifiers");
     if (what == not_run_said_) return;
     not_run_said_ = what;

@@ -12,6 +12,7 @@
 #include "base/unique_fd.h"
 #include "event/source.h"
 #include "model/event.h"
+#include "probe/probe.h"
 
 namespace watchd::supervisor {
 
@@ -73,6 +74,8 @@ struct RuleRuntime {
 };
 
 struct UnitRuntime {
+    std::unique_ptr<probe::Probe> probe; // a check's probe in flight
+    bool probe_queued = false;           // a check's probe waits for a free slot (maxConnections)
     std::vector<std::unique_ptr<WatchedProcess>> processes;
     std::vector<std::unique_ptr<OutputReader>> outputs;
     std::unique_ptr<event::Timer> state_timer;

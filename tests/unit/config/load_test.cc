@@ -205,6 +205,27 @@ TEST(Load, ServiceVerbsAndRestartBecomeCalls) {
     EXPECT_EQ(ssh.restart.start_limit_burst, 3u);
 }
 
+TEST(Load, GossmServersTakeTheGlobalValuesWhenTheirsAreMissingOrZero) {
+    auto r = load_from_string(R"({"settings": {"monitor": {"checkInterval": 7, "timeout": 3, "maxConnections": 9,
+        "exponentialBackoffSeconds": 0}},
+      "servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp", "checkInterval": 0},
+                  {"name": "b", "ipAddress": "127.0.0.1", "port": 2, "protocol": "udp", "timeout": 1,
+                   "payload": "ping", "disabled": true}]})",
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    const auto &c = r.config->checks;
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c[0].interval, 7 * base::kUsecPerSec);
+    EXPECT_EQ(c[0].timeout, 3 * base::kUsecPerSec); // gossm's switch would have left it 0
+    EXPECT_EQ(c[1].timeout, 1 * base::kUsecPerSec);
+    EXPECT_EQ(c[1].payload, "ping");
+    EXPECT_TRUE(c[1].disabled);
+    EXPECT_EQ(r.config->monitor.exponential_backoff_seconds, 0u);
+    EXPECT_EQ(r.config->monitor.max_connections, 9u);
+    expect_one(R"({"servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp", "payload": "x"}]})",
+               "/servers/0/payload", "only a udp check");
+}
+
 TEST(Load, ServiceAndServerRules) {
     expect_one(R"({"services": {"ssh": {"name": "SSH", "service": "ssh"}}})", "/services/ssh/management", "required");
     expect_one(R"({"services": {"ssh": {"management": 3, "name": "SSH", "service": "ssh"}}})",

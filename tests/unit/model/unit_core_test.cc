@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "model/peer_machines.h"
+#include "model/app_machine.h"
 
 namespace watchd::model {
 namespace {
@@ -131,27 +131,6 @@ TEST(History, InstancesAreRecordedBoundedAndCounted) {
     EXPECT_TRUE(u.instance_id.empty());
     begin_instance(u, "j", {}, true);
     EXPECT_TRUE(u.keyvalue.empty()) << "keyvalue-clear empties it for each new instance";
-}
-
-std::vector<std::string> names(const std::vector<Action> &acts) {
-    std::vector<std::string> out;
-    for (const auto &a : acts) {
-        const auto *an = std::get_if<act::Announce>(&a);
-        out.push_back(an ? "announce:" + std::string(to_string(an->what)) : "effect");
-    }
-    return out;
-}
-
-TEST(NotRunMachines, ChecksAreAnnouncedAsNotMonitored) {
-    CheckSpec spec;
-    spec.id = "db";
-    spec.name = "db";
-    Settings settings;
-    CheckStatus st = initial_status(spec);
-    auto acts = transition(spec, settings, st, ev::Activate{}, {});
-    ASSERT_EQ(names(acts), (std::vector<std::string>{"announce:not-run"}));
-    EXPECT_NE(std::get<act::Announce>(acts[0]).message.find("checks"), std::string::npos);
-    EXPECT_EQ(st.desired, DesiredState::Up);
 }
 
 } // namespace

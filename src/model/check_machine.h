@@ -1,0 +1,66 @@
+// The check state machine: gossm's server monitor, one check at a time. Pure: no I/O, no clock.
+//
+// A check probes its target every `interval` (act::StartProbe; the result comes back as ev::ProbeFinished). The
+// first probe of each check is put at a fixed offset within its interval (from its id), so a thousand checks do
+// not fire in one burst; after that the rate is fixed (a late probe does not move the next one).
+//
+// States (unit_state.h):
+//   Inactive  disabled, removed or shut down: no probe, no timer.
+//   Starting  configured, no result yet.
+//   Running   the last probe succeeded ("ok").
+//   Failed    the last probe failed ("failing").
+//
+// Notifications follow gossm's backoff exactly: a counter k and a next-allowed time; on a failed probe, when now
+// is strictly after next-allowed, announce Down (the notification), then k += 1 and next-allowed = now + b^k
+// seconds (b = exponentialBackoffSeconds; 0: every failed probe notifies). A successful probe resets both. Beyond
+// gossm: the first success after a failure announces Up ("up again after 3m12s").
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "model/action.h"
+#include "model/event.h"
+#include "model/unit_core.h"
+#include "model/unit_spec.h"
+
+namespace watchd::model {
+
+// One probe's result, as gossm's status history keeps it (plus latency and error).
+struct CheckSample {
+    base::Usec time = 0;    // realtime µs when it finished
+    bool online = false;
+    base::Usec latency = 0; // µs from start to result
+    std::string error;      // why it failed; empty when online
+    bool operator==(const CheckSample &) const = default;
+};
+
+struct CheckStatus : UnitCore {
+    base::Usec state_deadline = 0;   // monotonic: the next probe (State timer), 0 when not armed
+    bool probing = false;            // a probe is in flight
+    std::deque<CheckSample> samples; // newest last, bounded by Settings::history
+    std::uint64_t samples_total = 0;
+    // gossm's notification backoff
+    unsigned backoff_k = 0;
+    base::Usec next_allowed = 0;     // monotonic µs; 0: the next failure notifies
+    base::Usec down_since = 0;       // realtime µs of the first failure of this outage; 0 when up
+    base::Usec down_since_mono = 0;
+    std::uint64_t notifications = 0; // Down announcements of this outage
+};
+
+// Applies `event` to `status` and returns the effects to carry out, in order.
+std::vector<Action> transition(const CheckSpec &spec, const Settings &settings, CheckStatus &status,
+                               const Event &event, Now now);
+
+// A fresh status for a newly configured check (cas_seed: its first CAS).
+CheckStatus initial_status(const CheckSpec &spec, std::uint64_t cas_seed = 1);
+
+// gossm's delay after the k-th notification: b^k seconds (capped at a day); 0 when b is 0.
+base::Usec notify_delay(unsigned b, unsigned k);
+
+// "<name> (<protocol> <address>:<port>)", as gossm names a server in its messages.
+std::string describe_target(const CheckSpec &spec);
+
+} // namespace watchd::model

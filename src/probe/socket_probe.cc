@@ -1,0 +1,214 @@
+// tcp and udp probes: resolve (a host name off the loop, in a thread of its own), connect, and for udp a datagram
+// out and a reply (or a refusal) back, all bounded by the check's timeout. See probe.h for what counts as up.
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include "base/unique_fd.h"
+#include "event/source.h"
+#include "probe/probe.h"
+
+namespace watchd::probe {
+
+namespace {
+
+// What the resolver thread sends back: an address, or why there is none.
+struct Resolved {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    char error[200] = {};
+};
+
+// A numeric address as is (IPv4, or IPv6 with or without brackets); false for a host name.
+bool numeric(const std::string &host, std::uint16_t port, sockaddr_storage &out, socklen_t &len) {
+    std::string h = host;
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    auto *v4 = reinterpret_cast<sockaddr_in *>(&out);
+    if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        len = sizeof *v4;
+        return true;
+    }
+    auto *v6 = reinterpret_cast<sockaddr_in6 *>(&out);
+    if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        len = sizeof *v6;
+        return true;
+    }
+    return false;
+}
+
+class SocketProbe final : public Probe {
+public:
+    SocketProbe(event::Loop &loop, const model::CheckSpec &spec, Done done)
+        : loop_(loop), udp_(spec.protocol == "udp"), host_(spec.address), port_(spec.port), payload_(spec.payload),
+          timeout_(spec.timeout), done_(std::move(done)) {}
+    ~SocketProbe() override = default;
+
+    bool begin() {
+        started_ = base::now_monotonic();
+        auto finish = event::Timer::create(loop_, [this] { report(); });
+        auto timeout = event::Timer::create(loop_, [this] {
+            // udp: no reply and no refusal within the timeout counts as up (see probe.h)
+            if (udp_ && connected_) return finish_with(true, "");
+            finish_with(false, "timed out after " + base::format_duration(timeout_));
+        });
+        if (!finish || !timeout) return false;
+        finish_ = std::move(*finish);
+        timeout_timer_ = std::move(*timeout);
+        timeout_timer_->arm(started_ + timeout_);
+        sockaddr_storage addr{};
+        socklen_t len = 0;
+        if (numeric(host_, port_, addr, len)) {
+            connect_to(addr, len);
+            return true;
+        }
+        return resolve();
+    }
+
+private:
+    // getaddrinfo() blocks: it runs in a thread of its own, which sends its answer over a socketpair. If the probe
+    // is gone by then, the send fails (MSG_NOSIGNAL) and the thread just ends.
+    bool resolve() {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+            finish_with(false, std::string("cannot resolve: ") + std::strerror(errno));
+            return true;
+        }
+        resolver_ = base::UniqueFd(sv[0]);
+        auto src = event::IoSource::create(loop_, sv[0], event::io::kReadable, [this](std::uint32_t) { resolved(); });
+        if (!src) {
+            ::close(sv[1]);
+            return false;
+        }
+        resolver_source_ = std::move(*src);
+        try {
+            std::thread([host = host_, port = port_, udp = udp_, fd = sv[1]] {
+                Resolved r;
+                addrinfo hints{};
+                hints.ai_family = AF_UNSPEC;
+                hints.ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM;
+                addrinfo *res = nullptr;
+                const int e = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+                if (e != 0 || !res) {
+                    std::snprintf(r.error, sizeof r.error, "cannot resolve %s: %s", host.c_str(),
+                                  e ? ::gai_strerror(e) : "no address");
+                } else {
+                    std::memcpy(&r.addr, res->ai_addr, res->ai_addrlen);
+                    r.len = res->ai_addrlen;
+                }
+                if (res) ::freeaddrinfo(res);
+                (void)::send(fd, &r, sizeof r, MSG_NOSIGNAL);
+                ::close(fd);
+            }).detach();
+        } catch (...) { // no thread to be had
+            ::close(sv[1]);
+            finish_with(false, "cannot resolve " + host_ + ": no thread available");
+        }
+        return true;
+    }
+
+    void resolved() {
+        Resolved r;
+        const ssize_t n = ::recv(resolver_.get(), &r, sizeof r, 0);
+        resolver_source_->disable();
+        if (n != static_cast<ssize_t>(sizeof r)) return finish_with(false, "cannot resolve " + host_);
+        if (r.len == 0) return finish_with(false, r.error);
+        connect_to(r.addr, r.len);
+    }
+
+    void connect_to(const sockaddr_storage &addr, socklen_t len) {
+        const int fd = ::socket(addr.ss_family, (udp_ ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return finish_with(false, std::string("cannot open a socket: ") + std::strerror(errno));
+        sock_ = base::UniqueFd(fd);
+        const int r = ::connect(fd, reinterpret_cast<const sockaddr *>(&addr), len);
+        if (r < 0 && errno != EINPROGRESS) return finish_with(false, std::strerror(errno));
+        if (udp_) {
+            connected_ = true;
+            if (::send(fd, payload_.data(), payload_.size(), MSG_NOSIGNAL) < 0)
+                return finish_with(false, std::string("cannot send: ") + std::strerror(errno));
+            return watch(event::io::kReadable);
+        }
+        if (r == 0) return finish_with(true, "");
+        watch(event::io::kWritable);
+    }
+
+    void watch(std::uint32_t events) {
+        auto src = event::IoSource::create(loop_, sock_.get(), events, [this](std::uint32_t) { ready(); });
+        if (!src) return finish_with(false, "cannot watch the socket: " + src.error().message());
+        sock_source_ = std::move(*src);
+    }
+
+    void ready() {
+        if (udp_) {
+            char buf[512];
+            const ssize_t n = ::recv(sock_.get(), buf, sizeof buf, 0);
+            if (n >= 0) return finish_with(true, "");
+            if (errno == EAGAIN || errno == EINTR) return;
+            if (errno == ECONNREFUSED) return finish_with(false, "refused (ICMP port unreachable)");
+            return finish_with(false, std::strerror(errno));
+        }
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(sock_.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) return finish_with(true, "");
+        finish_with(false, std::strerror(err));
+    }
+
+    // The result is told on the next loop iteration: never inside start(), never inside a source's own callback.
+    void finish_with(bool ok, std::string error) {
+        if (finished_) return;
+        finished_ = true;
+        result_ = {ok, base::now_monotonic() - started_, std::move(error)};
+        if (!result_.error.empty()) result_.error[0] = static_cast<char>(std::tolower(result_.error[0]));
+        if (sock_source_) sock_source_->disable();
+        if (resolver_source_) resolver_source_->disable();
+        timeout_timer_->cancel();
+        finish_->arm(1);
+    }
+
+    void report() {
+        sock_source_.reset();
+        resolver_source_.reset();
+        sock_ = {};
+        resolver_ = {};
+        if (done_) std::exchange(done_, nullptr)(std::move(result_));
+    }
+
+    event::Loop &loop_;
+    const bool udp_;
+    const std::string host_;
+    const std::uint16_t port_;
+    const std::string payload_;
+    const base::Usec timeout_;
+    Done done_;
+    base::Usec started_ = 0;
+    bool connected_ = false;
+    bool finished_ = false;
+    Result result_;
+    base::UniqueFd sock_;
+    base::UniqueFd resolver_;
+    // Sources last: destroyed first.
+    std::unique_ptr<event::IoSource> sock_source_;
+    std::unique_ptr<event::IoSource> resolver_source_;
+    std::unique_ptr<event::Timer> timeout_timer_;
+    std::unique_ptr<event::Timer> finish_;
+};
+
+} // namespace
+
+base::Result<std::unique_ptr<Probe>> start(event::Loop &loop, const model::CheckSpec &spec, Done done) {
+    auto p = std::make_unique<SocketProbe>(loop, spec, std::move(done));
+    if (!p->begin()) return base::unexpected(base::Error{std::make_error_code(std::errc::not_enough_memory),
+                                                          "probe", "cannot add the probe's sources to the loop"});
+    return std::unique_ptr<Probe>(std::move(p));
+}
+
+} // namespace watchd::probe
