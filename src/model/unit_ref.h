@@ -22,9 +22,9 @@ std::string_view to_string(UnitKind k);
 // Accepts the singular and plural names, any case ("App", "apps"), as patrol's API does; nullopt otherwise.
 std::optional<UnitKind> parse_unit_kind(std::string_view s);
 
-// Does this version of watchd run units of this kind? Configured units of a kind it does not run yet are carried,
-// shown and announced as not run, never silently dropped.
-constexpr bool is_supervised(UnitKind k) { return k != UnitKind::Check; }
+// Does this version of watchd run units of this kind? Every kind runs now; the answer stays in the views (D-Bus
+// Supervised, watchctl's "(not run)") for a kind a later version adds before it runs it.
+constexpr bool is_supervised(UnitKind) { return true; }
 
 struct UnitRef {
     UnitKind kind = UnitKind::App;

@@ -68,6 +68,10 @@ UnitView Engine::make_view(const Unit &u, bool with_history) const {
         const model::SystemdUnit &sd = s->status.sd;
         v.systemd = UnitView::Systemd{s->spec.unit, sd.load_state, sd.active_state, sd.sub_state, sd.result};
     }
+    if (const auto *c = std::get_if<CheckUnit>(&u.k)) {
+        v.check = UnitView::Check{c->spec.protocol, c->spec.address, c->spec.port, {}};
+        if (with_history) v.check->samples.assign(c->status.samples.begin(), c->status.samples.end());
+    }
     return v;
 }
 
@@ -190,16 +194,14 @@ std::string Engine::summary() const {
     };
     std::string out = total(UnitKind::App) ? kind(UnitKind::App, "app", "apps") : "no apps";
     if (total(UnitKind::Service)) out += "; " + kind(UnitKind::Service, "service", "services");
-    std::string not_run;
-    auto add_kind = [&](UnitKind k, const char *one, const char *many) {
-        if (model::is_supervised(k)) return;
-        const std::size_t t = total(k);
-        if (!t) return;
-        if (!not_run.empty()) not_run += ", ";
-        not_run += std::to_string(t) + " " + (t == 1 ? one : many);
-    };
-    add_kind(UnitKind::Check, "check", "checks");
-    if (!not_run.empty()) out += "; " + not_run + " configured but NOT monitored (not run by this version)";
+    if (total(UnitKind::Check)) {
+        // "12 checks ok, 1 failing": gossm's up and down
+        const std::size_t ok = n(UnitKind::Check, UnitState::Running);
+        out += "; " + std::to_string(ok) + (ok == 1 ? " check ok" : " checks ok");
+        if (std::size_t c = n(UnitKind::Check, UnitState::Failed)) out += ", " + std::to_string(c) + " failing";
+        if (std::size_t c = n(UnitKind::Check, UnitState::Starting)) out += ", " + std::to_string(c) + " not checked yet";
+        if (std::size_t c = n(UnitKind::Check, UnitState::Inactive)) out += ", " + std::to_string(c) + " disabled";
+    }
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "model/check_machine.h"
 #include "model/unit_core.h"
 
 namespace watchd::supervisor {
@@ -41,6 +42,14 @@ struct UnitView : model::UnitFacts {
         std::string result;        // systemd's Result
     };
     std::optional<Systemd> systemd;
+    // Checks only: the target, and the probes' results (oldest first; filled only with the history).
+    struct Check {
+        std::string protocol;
+        std::string address;
+        std::uint16_t port = 0;
+        std::vector<model::CheckSample> samples;
+    };
+    std::optional<Check> check;
 };
 
 struct SupervisorView {

@@ -96,6 +96,7 @@ Route route(std::string_view path, std::string_view raw_query) {
     if (clean.starts_with("/status/")) return Route{Endpoint::Status, {}};
     if (clean.starts_with("/api/")) return Route{Endpoint::Api, {}};
     if (clean == "/") return Route{Endpoint::Index, {}};
+    if (clean == "/json") return Route{Endpoint::GossmJson, {}};
     return Route{Endpoint::NotFound, {}};
 }
 

@@ -7,6 +7,7 @@
 
 #include "api/http/listen_socket.h"
 #include "api/http/router.h"
+#include "api/patrol/gossm_json.h"
 #include "api/patrol/protocol.h"
 
 namespace watchd::api::http {
@@ -88,8 +89,11 @@ HttpResponse Server::answer(const HttpRequest &req) {
     case Endpoint::Index:
         return HttpResponse{200, kHtml,
                             "watchd: patrol's HTTP API<br /><br />\nGET /status/<br />\n"
-                            "GET /api/?group=(app||service)&amp;id=ID<br />\nPOST /api/\n",
+                            "GET /api/?group=(app||service)&amp;id=ID<br />\nPOST /api/<br />\n"
+                            "GET /json (gossm's check history)\n",
                             {}};
+    case Endpoint::GossmJson: // gossm's http.HandleFunc("/json"): any method
+        return HttpResponse{200, "application/json", patrol::render_gossm_json(views_.view(true)), {}};
     case Endpoint::Redirect: {
         // Go's http.Redirect: a short HTML body for GET only, its Content-Type for GET and HEAD.
         HttpResponse resp{301, get || head ? kHtml : "", "", {{"Location", r.location}}};

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <string>
 
+#include "api/patrol/gossm_json.h"
 #include "api/patrol/response.h"
 
 namespace watchd::api::patrol {
@@ -184,6 +185,26 @@ TEST_F(ResponseTest, ServicesHaveNoPid) {
     v.cas = 5;
     EXPECT_EQ(render_unit(v, Shape::Http, ctx),
               R"({"id":"ssh","group":"service","name":"SSH","run-once":true,"cas":5})");
+}
+
+TEST_F(ResponseTest, GossmJsonIsItsMapOfServersToStatusHistories) {
+    supervisor::SupervisorView s;
+    auto check = [](const char *id, const char *proto, const char *addr, std::uint16_t port) {
+        UnitView v;
+        v.ref = {UnitKind::Check, id};
+        v.check = UnitView::Check{proto, addr, port, {}};
+        return v;
+    };
+    s.units.push_back(check("b", "udp", "10.0.0.2", 53));
+    s.units.push_back(check("a", "tcp", "10.0.0.1", 80));
+    s.units[0].check->samples = {{1700000000123456, true, 5, ""}, {1700000001000000, false, 9, "refused"}};
+    UnitView app;
+    app.ref = {UnitKind::App, "web"}; // not a check: not there
+    s.units.push_back(app);
+    EXPECT_EQ(render_gossm_json(s),
+              R"({"tcp 10.0.0.1:80":[],"udp 10.0.0.2:53":[{"time":"2023-11-14T22:13:20.123456Z","online":true},)"
+              R"({"time":"2023-11-14T22:13:21Z","online":false}]})");
+    EXPECT_EQ(render_gossm_json({}), "{}");
 }
 
 TEST_F(ResponseTest, AServiceThatCannotRunSaysWhyInErrors) {
