@@ -11,6 +11,10 @@ constexpr base::Usec kDay = 86400 * base::kUsecPerSec;
 
 CoreSpec core_spec(const CheckSpec &s) { return {s.disabled, nullptr, false}; }
 
+// Durations in messages: whole milliseconds (latencies), whole seconds from a second on (outages).
+std::string ms(base::Usec d) { return d < base::kUsecPerMsec ? base::format_duration(d) : base::format_duration(d / base::kUsecPerMsec * base::kUsecPerMsec); }
+std::string secs(base::Usec d) { return d < base::kUsecPerSec ? ms(d) : base::format_duration(d / base::kUsecPerSec * base::kUsecPerSec); }
+
 // Where in its interval a check's first probe goes: a fixed spread from its id (FNV-1a), so that checks
 // configured together do not probe together.
 base::Usec spread(const CheckSpec &s) {
@@ -126,11 +130,11 @@ private:
     void up(const ev::ProbeFinished &e) {
         if (st_.state == UnitState::Failed)
             announce(Announcement::Up, describe_target(spec_) + " up again after " +
-                                           base::format_duration(now_.mono - st_.down_since_mono) + " (" +
+                                           secs(now_.mono - st_.down_since_mono) + " (" +
                                            std::to_string(st_.notifications) + " notification" +
                                            (st_.notifications == 1 ? "" : "s") + " sent)", 5);
         else if (st_.state == UnitState::Starting)
-            announce(Announcement::Started, describe_target(spec_) + " reached in " + base::format_duration(e.latency));
+            announce(Announcement::Started, describe_target(spec_) + " reached in " + ms(e.latency));
         st_.last_error.clear();
         st_.down_since = st_.down_since_mono = 0;
         reset_backoff();
@@ -149,7 +153,7 @@ private:
         if (st_.next_allowed != 0 && now_.mono <= st_.next_allowed) return;
         std::string msg = describe_target(spec_) + " not reached: " + e.error;
         if (st_.notifications)
-            msg += " (down for " + base::format_duration(now_.mono - st_.down_since_mono) + ")";
+            msg += " (down for " + secs(now_.mono - st_.down_since_mono) + ")";
         ++st_.notifications;
         ++st_.backoff_k;
         st_.next_allowed = now_.mono + notify_delay(settings_.notify_backoff_base, st_.backoff_k);
