@@ -1,5 +1,8 @@
 // patrol's services and gossm's settings/servers (parsed and validated now; run by later parts of watchd).
 #include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <regex>
 #include <map>
 #include <set>
 
@@ -202,6 +205,81 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
     if (n.kind != "sms") o.reject_unknown(); // gossm left sms "todo": its string fields are kept by the caller
 }
 
+// watchd's http/https checks: the request and what its answer must be (camelCase, as gossm's keys).
+void parse_http_check(Obj &o, model::CheckSpec &c) {
+    if (auto u = o.str("url")) {
+        if (!u->starts_with(c.protocol + "://"))
+            o.error("url", "must start with " + c.protocol + "://, got " + shown(*u));
+        c.url = *u;
+    }
+    if (auto p = o.str("path")) {
+        if (p->empty() || p->front() != '/') o.error("path", "must start with /, got " + shown(*p));
+        c.path = *p;
+    }
+    if (auto m = o.str("method")) {
+        if (*m != "GET" && *m != "HEAD" && *m != "POST") o.error("method", "expected GET, HEAD or POST, got " + shown(*m));
+        c.method = *m;
+    }
+    if (const json::value *h = o.get("headers")) {
+        if (!h->is_object()) o.error("headers", "expected an object of header names to values, got " + kind_name(*h));
+        else
+            for (const auto &e : h->get_object()) {
+                const std::string name(e.key());
+                const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+                    return std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch);
+                });
+                if (!token || !e.value().is_string() || e.value().get_string().find_first_of("\r\n") != json::string::npos)
+                    o.ctx().error(child_pointer(o.at("headers"), name), "expected a header name with a one-line string value");
+                else
+                    c.headers[name] = e.value().get_string();
+            }
+    }
+    if (const json::value *s = o.get("expectStatus")) {
+        auto one = [&](const json::value &v, const std::string &ptr) {
+            if (!v.is_int64() || v.get_int64() < 100 || v.get_int64() > 599)
+                o.ctx().error(ptr, "expected an HTTP status 100..599, got " + quote(v));
+            else
+                c.expect_status.push_back(static_cast<unsigned>(v.get_int64()));
+        };
+        if (s->is_array())
+            for (std::size_t i = 0; i < s->get_array().size(); ++i)
+                one(s->get_array()[i], child_pointer(o.at("expectStatus"), std::to_string(i)));
+        else
+            one(*s, o.at("expectStatus"));
+    }
+    if (auto b = o.str("bodyContains")) c.body_contains = *b;
+    if (auto r = o.str("bodyRegex")) {
+        try {
+            std::regex check(*r, std::regex::ECMAScript);
+            c.body_regex = *r;
+        } catch (const std::regex_error &e) {
+            o.error("bodyRegex", std::string("not a regular expression: ") + e.what());
+        }
+    }
+    if (o.get("followRedirects")) c.follow_redirects = o.boolean("followRedirects");
+    if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
+    if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
+        c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
+    if (c.address.empty() && !c.url.empty()) { // "https://host:8443/x" → host, 8443
+        const std::string rest = c.url.substr(c.protocol.size() + 3);
+        const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+        const std::size_t colon = authority.rfind(':');
+        const bool has_port = colon != std::string::npos && authority.find(']', colon) == std::string::npos;
+        c.address = has_port ? authority.substr(0, colon) : authority;
+        if (c.address.size() > 2 && c.address.front() == '[') c.address = c.address.substr(1, c.address.size() - 2);
+        if (has_port && c.port == 0) {
+            const std::string digits = authority.substr(colon + 1);
+            if (!digits.empty() && digits.size() <= 5 && digits.find_first_not_of("0123456789") == std::string::npos &&
+                std::stoul(digits) >= 1 && std::stoul(digits) <= 65535)
+                c.port = static_cast<std::uint16_t>(std::stoul(digits));
+            else
+                o.error("url", "has no valid port: " + shown(c.url));
+        }
+        if (c.address.empty()) o.error("url", "has no host: " + shown(c.url));
+    }
+    if (c.port == 0) c.port = c.protocol == "https" ? 443 : 80;
+}
+
 } // namespace
 
 void parse_services(Obj &root, model::Config &cfg) {
@@ -284,17 +362,21 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         c.interval = cfg.monitor.check_interval;
         c.timeout = cfg.monitor.timeout;
         if (auto n = o.str("name", true)) c.name = *n;
-        if (auto a = o.str("ipAddress", true)) {
+        if (auto p = o.str("protocol", true)) {
+            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https")
+                o.error("protocol", "expected \"tcp\", \"udp\", \"http\" or \"https\", got " + shown(*p));
+            c.protocol = *p;
+        }
+        // An http check may name its target by url alone; then its address and port (for /json) come from it.
+        const bool web = c.protocol == "http" || c.protocol == "https";
+        const bool by_url = web && o.get("url");
+        if (auto a = o.str("ipAddress", !by_url)) {
             if (!is_listen_address(*a + ":1") && !is_listen_address("[" + *a + "]:1"))
                 o.error("ipAddress", "expected an IP address or host name, got " + shown(*a));
             c.address = *a;
         }
         if (auto p = o.integer("port", 1, 65535)) c.port = static_cast<std::uint16_t>(*p);
-        else if (!o.get("port")) o.error("port", "required");
-        if (auto p = o.str("protocol", true)) {
-            if (*p != "tcp" && *p != "udp") o.error("protocol", "expected \"tcp\" or \"udp\", got " + shown(*p));
-            c.protocol = *p;
-        }
+        else if (!o.get("port") && !web) o.error("port", "required");
         // gossm's docs: a server without its own (absent, or 0) takes the global one.
         for (const char *key : {"checkInterval", "timeout"}) {
             const json::value *v = o.get(key);
@@ -307,6 +389,7 @@ void parse_gossm(Obj &root, model::Config &cfg) {
             c.payload = *p;
         }
         c.disabled = o.boolean("disabled");
+        if (c.protocol == "http" || c.protocol == "https") parse_http_check(o, c);
         o.get("x");
         o.reject_unknown();
         c.id = check_id(c.name, taken, next);

@@ -75,6 +75,10 @@ public:
         st_.probing = false;
         if (st_.state == UnitState::Inactive) return;
         record(e);
+        if (e.warning != st_.warning) {
+            st_.warning = e.warning;
+            if (!e.warning.empty()) announce(Announcement::Error, describe_target(spec_) + ": " + e.warning, 4);
+        }
         if (e.ok) up(e);
         else down(e);
     }

@@ -48,6 +48,7 @@ struct CheckStatus : UnitCore {
     base::Usec down_since = 0;       // realtime µs of the first failure of this outage; 0 when up
     base::Usec down_since_mono = 0;
     std::uint64_t notifications = 0; // Down announcements of this outage
+    std::string warning;             // the last probe's warning (an expiring certificate), said when it changes
 };
 
 // Applies `event` to `status` and returns the effects to carry out, in order.

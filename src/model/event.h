@@ -76,7 +76,7 @@ struct PidFileRead { pid_t pid = 0; std::string instance_id; std::string error; 
 struct HeartbeatSeen { pid_t pid = 0; std::string instance_id; };
 struct TimerFired { TimerKind kind; };
 // A check's probe ended: ok (the target answered as the check wants), how long it took, and why not.
-struct ProbeFinished { bool ok = false; base::Usec latency = 0; std::string error; };
+struct ProbeFinished { bool ok = false; base::Usec latency = 0; std::string error; std::string warning = {}; };
 // A service's unit as systemd reports it now (read, or followed through PropertiesChanged).
 struct SystemdChanged { SystemdUnit unit; };
 // A call made for the service ended: result as systemd's JobRemoved says ("done", "canceled", "timeout", "failed",

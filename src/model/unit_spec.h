@@ -128,11 +128,22 @@ struct CheckSpec {
     std::string name;
     std::string address;            // gossm ipAddress (IP or host name)
     std::uint16_t port = 0;
-    std::string protocol;           // "tcp" | "udp"
+    std::string protocol;           // "tcp" | "udp" (gossm's); "http" | "https" (watchd's)
     Usec interval = 15 * base::kUsecPerSec;
     Usec timeout = 5 * base::kUsecPerSec;
     std::string payload;            // udp: the datagram sent (watchd; gossm sends nothing); may be empty
     bool disabled = false;          // watchd: configured but not checked until enabled
+    // http/https (watchd): the request, and what the answer must be
+    std::string url;                // full URL; empty: <protocol>://<address>:<port><path>
+    std::string path = "/";
+    std::string method = "GET";     // GET | HEAD | POST
+    std::map<std::string, std::string> headers;
+    std::vector<unsigned> expect_status; // empty: any 2xx or 3xx
+    std::string body_contains;
+    std::string body_regex;         // ECMAScript syntax (checked when the config is loaded)
+    bool follow_redirects = true;
+    bool tls_verify = true;
+    Usec cert_warning = 14 * 86400 * base::kUsecPerSec; // https: warn when the certificate expires sooner; 0 = never
     bool operator==(const CheckSpec &) const = default;
 };
 

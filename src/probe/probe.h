@@ -11,6 +11,7 @@
 #include "base/time.h"
 #include "event/loop.h"
 #include "model/unit_spec.h"
+#include "net/curl_multi.h"
 
 namespace watchd::probe {
 
@@ -18,6 +19,7 @@ struct Result {
     bool ok = false;
     base::Usec latency = 0; // µs from the start to the result
     std::string error;      // why not ok ("connection refused", "timed out after 5s", ...)
+    std::string warning;    // ok, but worth saying ("certificate expires in 5 days")
 };
 using Done = std::function<void(Result)>;
 
@@ -27,13 +29,35 @@ public:
     virtual ~Probe() = default;
 };
 
-// Starts probing `spec`'s target (protocol tcp or udp; address an IP address or a host name, resolved off the
-// loop). `done` runs once, from the loop, never inside start(), unless the probe is destroyed first. Fails only
-// when the loop cannot take the probe's sources.
-//   tcp: up when a connection is established within the timeout (gossm's only probe).
-//   udp: the payload (empty by default) is sent to the target; up when a reply comes, down when the target
-//        refuses (ICMP port unreachable), and up when neither comes within the timeout: a silent UDP service
-//        cannot be told from a lost datagram, and gossm counted every UDP server up.
-base::Result<std::unique_ptr<Probe>> start(event::Loop &loop, const model::CheckSpec &spec, Done done);
+// Starts probes of every kind; owns what they share (libcurl's multi handle, made on the first http check).
+class Prober {
+public:
+    explicit Prober(event::Loop &loop);
+    ~Prober();
+    Prober(const Prober &) = delete;
+    Prober &operator=(const Prober &) = delete;
+
+    // Starts probing `spec`'s target. `done` runs once, from the loop, never inside start(), unless the probe is
+    // destroyed first. Fails only when the loop (or curl) cannot take the probe.
+    //   tcp: up when a connection is established within the timeout (gossm's only probe).
+    //   udp: the payload (empty by default) is sent to the target; up when a reply comes, down when the target
+    //        refuses (ICMP port unreachable), and up when neither comes within the timeout: a silent UDP service
+    //        cannot be told from a lost datagram, and gossm counted every UDP server up.
+    //   http, https: a request (method, headers, redirects, TLS verification as the spec says); up when the
+    //        status is an expected one (2xx/3xx by default) and the body has what the spec wants (a substring,
+    //        a regular expression); https warns when the certificate expires within cert_warning.
+    //   Addresses are IP addresses or host names (resolved off the loop).
+    base::Result<std::unique_ptr<Probe>> start(const model::CheckSpec &spec, Done done);
+
+private:
+    event::Loop &loop_;
+    std::unique_ptr<net::CurlMulti> curl_;
+};
+
+// The socket probes (socket_probe.cc) and the http probe (http_probe.cc).
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
+base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);
+// The URL an http check requests: its url, or <protocol>://<address>:<port><path>.
+std::string check_url(const model::CheckSpec &spec);
 
 } // namespace watchd::probe

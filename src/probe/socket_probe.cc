@@ -166,7 +166,7 @@ private:
     void finish_with(bool ok, std::string error) {
         if (finished_) return;
         finished_ = true;
-        result_ = {ok, base::now_monotonic() - started_, std::move(error)};
+        result_ = {ok, base::now_monotonic() - started_, std::move(error), {}};
         if (!result_.error.empty()) result_.error[0] = static_cast<char>(std::tolower(result_.error[0]));
         if (sock_source_) sock_source_->disable();
         if (resolver_source_) resolver_source_->disable();
@@ -204,7 +204,7 @@ private:
 
 } // namespace
 
-base::Result<std::unique_ptr<Probe>> start(event::Loop &loop, const model::CheckSpec &spec, Done done) {
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done) {
     auto p = std::make_unique<SocketProbe>(loop, spec, std::move(done));
     if (!p->begin()) return base::unexpected(base::Error{std::make_error_code(std::errc::not_enough_memory),
                                                           "probe", "cannot add the probe's sources to the loop"});

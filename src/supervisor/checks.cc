@@ -21,11 +21,12 @@ void Engine::do_start_probe(Unit &u) {
 void Engine::launch_probe(Unit &u) {
     const auto *c = std::get_if<CheckUnit>(&u.k);
     if (!c) return;
-    auto p = probe::start(loop_, c->spec, [this, &u](probe::Result r) {
-        // The probe is done: freed on the next iteration (its own timer's callback is running now).
+    if (!prober_) prober_ = std::make_unique<probe::Prober>(loop_);
+    auto p = prober_->start(c->spec, [this, &u](probe::Result r) {
+        // The probe is done: freed on the next iteration (its own callback is running now).
         retire(std::shared_ptr<probe::Probe>(std::move(u.rt.probe)));
         --probes_running_;
-        post(u, mdl::ev::ProbeFinished{r.ok, r.latency, std::move(r.error)});
+        post(u, mdl::ev::ProbeFinished{r.ok, r.latency, std::move(r.error), std::move(r.warning)});
         probes_next();
     });
     if (!p) {

@@ -173,6 +173,7 @@ private:
     int systemd_said_ = 0;                         // systemd's availability as last logged: 1 up, -1 down, 0 not yet
     std::deque<Unit *> probe_queue_;               // checks waiting for a probe slot, oldest first
     unsigned probes_running_ = 0;
+    std::unique_ptr<probe::Prober> prober_;        // made with the first check's first probe
 };
 
 } // namespace watchd::supervisor

@@ -8,14 +8,21 @@ loopback listeners this test starts, in real time.
   in probe.h: no reply and no refusal within the timeout);
 - gossm's backoff against real time: with exponentialBackoffSeconds 2 and a probe a second, a down server is
   notified at about 0, 3, 8 s (b^k after each notification), not on every failed probe;
-- GET /json answers gossm's shape, keyed "<proto> <ip>:<port>", with {time, online} histories.
+- GET /json answers gossm's shape, keyed "<proto> <ip>:<port>", with {time, online} histories;
+- http/https (watchd's): a 200 with the wanted body is up, a 500 is down, a redirect is followed (or, when not
+  followed, a 302 where 200 is expected is down), a body that does not match the regex is down; https with a
+  certificate that expires in 3 days is up with a warning when verification is off, and down when it is on (a
+  self-signed certificate is not trusted).
 
 Usage: checks_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per check)
 """
+import http.server
 import json
 import os
 import re
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -68,6 +75,42 @@ def udp_echo(port):
     return s
 
 
+class Web(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        routes = {"/ok": (200, "all good here"), "/fail": (500, "oops"), "/plain": (200, "nothing to see")}
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/ok")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        code, body = routes.get(self.path, (404, "no"))
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def web_server(port, context=None):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Web)
+    if context:
+        srv.socket = context.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+web_port, tls_port = free_port(), free_port()
+web = web_server(web_port)
+cert, key = os.path.join(WORK, "cert.pem"), os.path.join(WORK, "key.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "3",
+                "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls_context.load_cert_chain(cert, key)
+tls = web_server(tls_port, tls_context)
 open_port, closed_port, flaky_port = free_port(), free_port(), free_port()
 echo_port, udp_closed_port, silent_port = (free_port(socket.SOCK_DGRAM) for _ in range(3))
 http_port = free_port()
@@ -86,7 +129,14 @@ write_config(CONF, {
     "settings": {"monitor": {"checkInterval": 1, "timeout": 1, "maxConnections": 4, "exponentialBackoffSeconds": 2}},
     "servers": [server("open", "tcp", open_port), server("closed", "tcp", closed_port),
                 server("flaky", "tcp", flaky_port), server("echo", "udp", echo_port, payload="ping"),
-                server("udp closed", "udp", udp_closed_port), server("silent", "udp", silent_port)],
+                server("udp closed", "udp", udp_closed_port), server("silent", "udp", silent_port),
+                {"name": "web ok", "protocol": "http", "url": f"http://127.0.0.1:{web_port}/ok", "bodyContains": "good"},
+                server("web fail", "http", web_port, path="/fail"),
+                server("web redirect", "http", web_port, path="/redirect", bodyRegex="all g[o]+d"),
+                server("web no follow", "http", web_port, path="/redirect", followRedirects=False, expectStatus=200),
+                server("web regex", "http", web_port, path="/plain", bodyRegex="^all"),
+                server("tls lax", "https", tls_port, path="/ok", tlsVerify=False),
+                server("tls strict", "https", tls_port, path="/ok")],
     "http": {"listen": [f"127.0.0.1:{http_port}"]}, "udp": {"listen": []},
 })
 p = RUN.start()
@@ -123,6 +173,27 @@ check(set(sample) == {"time", "online"} and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:
                                                           sample.get("time", "")),
       f"each entry is gossm's {{time, online}} with an RFC 3339 time: {sample}")
 
+# http and https
+def web_result(name):
+    m = re.findall(r"check %s(?: \(%s\))?: %s \([a-z]+ [^)]*\) (reached in \S+|not reached: .*)"
+                   % (re.escape(name.replace(" ", "-")), re.escape(name), re.escape(name)), read(LOG))
+    return m[0] if m else None
+
+
+expect = {"web ok": "reached", "web fail": "not reached: HTTP 500 (expected 2xx or 3xx)", "web redirect": "reached",
+          "web no follow": "not reached: HTTP 302 (expected 200)",
+          "web regex": "not reached: the body does not match /^all/", "tls lax": "reached",
+          "tls strict": "not reached: "}
+wait_for(lambda: all(web_result(n) for n in expect), timeout=8)
+for name, want in expect.items():
+    got = web_result(name) or ""
+    check(got.startswith(want), f"{name}: {got or 'no result'}")
+warning = re.search(r"check tls-lax: tls lax \(https 127\.0\.0\.1:%d\): the certificate expires in [23] days" % tls_port,
+                    read(LOG))
+check(warning is not None, "https: a certificate expiring in 3 days is warned about: " +
+      (warning.group(0) if warning else read(LOG)[-300:]))
+check(last(status()[0], key("http", web_port)) is not None, "http checks are in /json too")
+
 # the flaky listener goes away: down, notified; back: up again
 flaky.close()
 down = wait_for(lambda: re.search(r"check flaky: flaky \(tcp 127\.0\.0\.1:%d\) not reached: connection refused" % flaky_port,
@@ -147,6 +218,8 @@ if len(closed_lines) >= 3:
 probes = len((status()[0] or {}).get(key("tcp", closed_port), []))
 check(probes >= 9, f"while it was probed every second ({probes} results)")
 
+web.shutdown()
+tls.shutdown()
 rc = stop(p)
 check(rc == 0, f"watchd stops cleanly ({rc})")
 stop_servers.set()

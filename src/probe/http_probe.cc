@@ -1,0 +1,77 @@
+// http and https probes over libcurl's multi interface: status, body, certificate expiry (see probe.h).
+#include <algorithm>
+#include <regex>
+
+#include "net/http_request.h"
+#include "probe/probe.h"
+
+namespace watchd::probe {
+
+namespace {
+
+constexpr std::size_t kMaxBody = 256 * 1024; // what a body check looks at
+
+class HttpProbe final : public Probe {
+public:
+    std::unique_ptr<net::HttpTransfer> transfer;
+};
+
+// Why the answer is not what the check wants, or empty.
+std::string judge(const model::CheckSpec &s, const net::HttpResponse &r) {
+    if (!r.ok) return r.error;
+    const bool expected = s.expect_status.empty()
+                              ? r.status >= 200 && r.status < 400
+                              : std::find(s.expect_status.begin(), s.expect_status.end(), r.status) != s.expect_status.end();
+    if (!expected) {
+        std::string want;
+        for (unsigned c : s.expect_status) want += (want.empty() ? "" : " or ") + std::to_string(c);
+        return "HTTP " + std::to_string(r.status) + " (expected " + (want.empty() ? "2xx or 3xx" : want) + ")";
+    }
+    if (!s.body_contains.empty() && r.body.find(s.body_contains) == std::string::npos)
+        return "the body does not contain \"" + s.body_contains + "\"" +
+               (r.body_truncated ? " (in its first " + std::to_string(kMaxBody / 1024) + " KiB)" : "");
+    if (!s.body_regex.empty()) {
+        try {
+            if (!std::regex_search(r.body, std::regex(s.body_regex, std::regex::ECMAScript)))
+                return "the body does not match /" + s.body_regex + "/";
+        } catch (const std::regex_error &e) {
+            return std::string("bodyRegex: ") + e.what();
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done) {
+    net::HttpRequest req;
+    req.method = spec.method;
+    req.url = check_url(spec);
+    for (const auto &[k, v] : spec.headers) req.headers.push_back(k + ": " + v);
+    req.timeout = spec.timeout;
+    req.follow_redirects = spec.follow_redirects;
+    req.verify_tls = spec.tls_verify;
+    req.cert_info = spec.protocol == "https" && spec.cert_warning > 0;
+    req.max_body = spec.body_contains.empty() && spec.body_regex.empty() ? 0 : kMaxBody;
+    auto p = std::make_unique<HttpProbe>();
+    auto t = net::HttpTransfer::start(curl, req, [spec, done = std::move(done)](net::HttpResponse r) {
+        Result out;
+        out.latency = r.total;
+        out.error = judge(spec, r);
+        out.ok = out.error.empty();
+        if (out.ok && r.cert_expiry) {
+            const base::Usec now = base::now_realtime();
+            if (*r.cert_expiry <= now + spec.cert_warning) {
+                const long days = static_cast<long>((*r.cert_expiry - std::min(now, *r.cert_expiry)) /
+                                                    (86400 * base::kUsecPerSec));
+                out.warning = "the certificate expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
+            }
+        }
+        done(std::move(out));
+    });
+    if (!t) return base::unexpected(t.error());
+    p->transfer = std::move(*t);
+    return std::unique_ptr<Probe>(std::move(p));
+}
+
+} // namespace watchd::probe

@@ -1,0 +1,28 @@
+// The Prober: one entry to every probe kind, and the curl multi handle the http probes share.
+#include "probe/probe.h"
+
+namespace watchd::probe {
+
+Prober::Prober(event::Loop &loop) : loop_(loop) {}
+Prober::~Prober() = default;
+
+base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec, Done done) {
+    if (spec.protocol == "http" || spec.protocol == "https") {
+        if (!curl_) {
+            auto c = net::CurlMulti::create(loop_);
+            if (!c) return base::unexpected(c.error());
+            curl_ = std::move(*c);
+        }
+        return start_http_probe(*curl_, spec, std::move(done));
+    }
+    return start_socket_probe(loop_, spec, std::move(done));
+}
+
+std::string check_url(const model::CheckSpec &spec) {
+    if (!spec.url.empty()) return spec.url;
+    const bool v6 = spec.address.find(':') != std::string::npos && spec.address.front() != '[';
+    return spec.protocol + "://" + (v6 ? "[" + spec.address + "]" : spec.address) + ":" + std::to_string(spec.port) +
+           (spec.path.empty() || spec.path.front() != '/' ? "/" + spec.path : spec.path);
+}
+
+} // namespace watchd::probe
