@@ -174,21 +174,31 @@ std::string check_id(const std::string &name, std::set<std::string> &taken, std:
 
 struct NotifierKind {
     const char *kind;
-    std::vector<const char *> required; // string fields
+    std::vector<const char *> required; // string fields (gossm's)
+    std::vector<const char *> optional; // string fields (watchd's: an API's base URL, ...)
 };
 const NotifierKind kNotifiers[] = {
-    {"email", {"smtp", "username", "password", "from"}},
-    {"telegram", {"botToken", "chatId"}},
-    {"slack", {"bearerToken", "channelId"}},
-    {"pushover", {"userKey", "appToken"}},
-    {"webhook", {"url", "method"}},
-    {"sms", {}},
+    {"email", {"smtp", "username", "password", "from"}, {}},
+    {"telegram", {"botToken", "chatId"}, {"baseUrl"}},
+    {"slack", {"bearerToken", "channelId"}, {"baseUrl"}},
+    {"pushover", {"userKey", "appToken"}, {"baseUrl"}},
+    {"webhook", {"url", "method"}, {"format"}},
+    {"sms", {}, {}},
 };
 
 void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
     n.kind = k.kind;
     for (const char *f : k.required)
         if (auto v = o.str(f, true)) n.fields[f] = *v;
+    for (const char *f : k.optional)
+        if (auto v = o.str(f)) {
+            if (std::string_view(f) == "baseUrl" && !v->starts_with("https://") && !v->starts_with("http://"))
+                o.error(f, "expected an http:// or https:// URL, got " + shown(*v));
+            n.fields[f] = *v;
+        }
+    if (n.kind == "webhook" && n.fields.count("format") && n.fields["format"] != "form" && n.fields["format"] != "json")
+        o.error("format", "expected \"form\" or \"json\", got " + shown(n.fields["format"]));
+    if (n.kind == "email" && o.get("tlsVerify")) n.fields["tlsVerify"] = o.boolean("tlsVerify") ? "true" : "false";
     if (n.kind == "email") {
         if (auto port = o.integer("port", 1, 65535)) n.fields["port"] = std::to_string(*port);
         else if (!o.get("port")) o.error("port", "required");

@@ -1,6 +1,8 @@
 // Names of unit kinds.
 #include "model/unit_ref.h"
 
+#include "model/alert.h"
+
 #include <cctype>
 
 #include "base/enum_table.h"
@@ -37,5 +39,15 @@ std::optional<UnitKind> parse_unit_kind(std::string_view s) {
 }
 
 std::string to_string(const UnitRef &r) { return std::string(to_string(r.kind)) + " " + r.id; }
+
+std::string_view to_string(AlertKind k) {
+    switch (k) {
+    case AlertKind::Down: return "down";
+    case AlertKind::Up: return "up";
+    case AlertKind::Failed: return "failed";
+    case AlertKind::Recovered: return "recovered";
+    }
+    return "";
+}
 
 } // namespace watchd::model

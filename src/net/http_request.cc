@@ -32,6 +32,10 @@ base::Result<std::unique_ptr<HttpTransfer>> HttpTransfer::start(CurlMulti &multi
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, req.verify_tls ? 2L : 0L);
     curl_easy_setopt(e, CURLOPT_CERTINFO, req.cert_info ? 1L : 0L);
+    if (!req.basic_auth.empty()) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERPWD, req.basic_auth.c_str());
+    }
     curl_easy_setopt(e, CURLOPT_USERAGENT, "watchd/" "0");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &HttpTransfer::on_write);

@@ -25,6 +25,7 @@ struct HttpRequest {
     bool verify_tls = true;
     bool cert_info = false;            // read the server certificate's expiry (https)
     std::size_t max_body = 64 * 1024;  // the rest of the body is read and dropped
+    std::string basic_auth;            // "user:password" for HTTP basic authentication; empty: none
 };
 
 struct HttpResponse {

@@ -17,6 +17,7 @@
 #include "event/source.h"
 #include "model/app_machine.h"
 #include "model/check_machine.h"
+#include "notify/dispatcher.h"
 #include "model/service_machine.h"
 #include "supervisor/app_launcher.h"
 #include "supervisor/command_sink.h"
@@ -99,7 +100,6 @@ private:
     void step(Unit &u, const model::Event &e);
     void after_drain();
     template <class Spec> void apply_kind(UnitKind kind, const std::vector<Spec> &specs, std::set<UnitRef> &configured);
-    void log_not_run(const model::Config &config);
     Unit *find(const UnitRef &ref) const;
     UnitView make_view(const Unit &u, bool with_history) const;
     void count(const Unit &u, int delta);
@@ -109,6 +109,8 @@ private:
     // executor.cc: actions → effects
     void execute(Unit &u, const model::Action &a);
     void announce(const Unit &u, model::Announcement what, int priority, std::string_view message);
+    // The alert an announcement (or a recovery) means, if any, to the notifiers.
+    void alert(const Unit &u, model::AlertKind kind, std::string_view message);
     void note_refused_ping(Unit &u, const std::string &why);
     void do_spawn(Unit &u);
     void do_kill(Unit &u, int sig);
@@ -161,7 +163,6 @@ private:
     bool shutting_down_ = false;
     std::function<void()> shutdown_done_;
     std::vector<UnitObserver *> observers_;
-    std::string not_run_said_;
     // Resources replaced while one of their callbacks may still be on the stack: freed on the next iteration.
     std::vector<std::shared_ptr<void>> graveyard_;
     std::unique_ptr<event::Timer> reaper_;
@@ -174,6 +175,7 @@ private:
     std::deque<Unit *> probe_queue_;               // checks waiting for a probe slot, oldest first
     unsigned probes_running_ = 0;
     std::unique_ptr<probe::Prober> prober_;        // made with the first check's first probe
+    std::unique_ptr<notify::Dispatcher> dispatcher_; // alerts to the configured notifiers
 };
 
 } // namespace watchd::supervisor

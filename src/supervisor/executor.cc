@@ -57,6 +57,27 @@ void Engine::announce(const Unit &u, mdl::Announcement what, int priority, std::
         return;
     }
     sys::log::unit(priority, f, message);
+    if (u.ref.kind == UnitKind::Check && what == mdl::Announcement::Down) alert(u, mdl::AlertKind::Down, message);
+    else if (u.ref.kind == UnitKind::Check && what == mdl::Announcement::Up) alert(u, mdl::AlertKind::Up, message);
+    else if (u.ref.kind != UnitKind::Check && what == mdl::Announcement::Failed) alert(u, mdl::AlertKind::Failed, message);
+}
+
+void Engine::alert(const Unit &u, mdl::AlertKind kind, std::string_view message) {
+    if (!dispatcher_ || dispatcher_->notifiers() == 0) return;
+    mdl::Alert a;
+    a.unit = u.ref;
+    a.kind = kind;
+    a.at = base::now_realtime();
+    a.name = std::visit([](const auto &ku) { return ku.spec.name; }, u.k);
+    a.message = std::string(message);
+    if (const auto *c = std::get_if<CheckUnit>(&u.k)) {
+        a.target = mdl::describe_target(c->spec);
+        if (a.message.starts_with(a.target + " ")) a.message.erase(0, a.target.size() + 1); // said once, in front
+        a.since = c->status.down_since;
+    } else if (kind == mdl::AlertKind::Failed) {
+        a.since = a.at;
+    }
+    dispatcher_->send(a);
 }
 
 void Engine::do_spawn(Unit &u) {

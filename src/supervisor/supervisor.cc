@@ -6,6 +6,7 @@
 #include <csignal>
 #include <set>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "base/uuid.h"
 #include "supervisor/engine.h"
@@ -30,6 +31,9 @@ Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
     // Freeing retired resources can wait until nothing else is pending.
     auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
+    dispatcher_ = std::make_unique<notify::Dispatcher>(loop_, [](int priority, const std::string &m) {
+        sys::log::daemon(priority, m);
+    });
     if (subreaper_) {
         auto sig = event::SignalSource::create(loop_, SIGCHLD, [this](const signalfd_siginfo &) { reap_orphans(); });
         if (sig) orphans_ = std::move(*sig);
@@ -84,6 +88,8 @@ void Engine::step(Unit &u, const model::Event &e) {
     if ((cgroups_ || subreaper_) && c.state != old_state) after_step_cgroup(u);
     if (c.state == UnitState::Running && !(u.rt.rules.timer && u.rt.rules.timer->armed()))
         if (const AppUnit *a = u.app(); a && a->spec.restart_if.any()) arm_rules(u);
+    if (old_state == UnitState::Failed && c.state == UnitState::Running && u.ref.kind != UnitKind::Check)
+        alert(u, model::AlertKind::Recovered, "runs again after it had failed");
     if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
     const UnitView v = make_view(u, false);
     for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);
@@ -183,24 +189,10 @@ void Engine::apply(const model::Config &config) {
         std::visit([](auto &ku) { ku.pending_spec.reset(); }, u->k);
         queue(*u, model::ev::Deactivate{model::DeactivateWhy::Removed});
     }
-    log_not_run(config);
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    dispatcher_->configure(config.notifiers, host);
     drain();
-}
-
-// Loudly, once per configuration: what is configured but not run by this version.
-void Engine::log_not_run(const model::Config &config) {
-    std::string what;
-    auto add = [&](std::size_t n, const char *one, const char *many) {
-        if (!n) return;
-        if (!what.empty()) what += ", ";
-        what += std::to_string(n) + " " + (n == 1 ? one : many);
-    };
-    add(config.notifiers.size(), "notifier", "notifiers");
-    if (what == not_run_said_) return;
-    not_run_said_ = what;
-    if (!what.empty())
-        sys::log::daemon(LOG_WARNING, what + " configured but NOT monitored: this version of watchd runs apps "
-                                             "and services only (checks and notifications come in a later release)");
 }
 
 void Engine::shutdown(std::function<void()> done) {
