@@ -45,6 +45,10 @@ Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
 
 Engine::~Engine() {
     if (manager_) manager_->set_listener(nullptr);
+    // Probes in flight (and retired ones) hold transfers of the prober's curl handle: they go first.
+    for (auto &[ref, u] : units_) u->rt.probe.reset();
+    graveyard_.clear();
+    prober_.reset();
 }
 
 model::Now Engine::now() const { return {base::now_monotonic(), base::now_realtime()}; }
