@@ -61,7 +61,8 @@ ok "the added app extra started as $extra"
 ok "web $web kept running under watchd $main; StatusText: $(prop StatusText)"
 
 # A reload that drops extra and adds a gossm server: extra is stopped and logged as removed (with the table's
-# MESSAGE_ID), the server is carried but announced as not monitored, and the status line says so.
+# MESSAGE_ID), the server is checked at once (nothing listens on its port: it is down, notified at warning level),
+# and the status line counts it.
 python3 - <<'PY'
 import json
 c = json.load(open("/etc/watchd/watchd.json"))
@@ -76,9 +77,9 @@ wait_for 10 jhas 1 WATCHD_ID=extra WATCHD_EVENT=removed MESSAGE_ID=e0b2bedc3f694
   || fail "no removed event for extra: $(jmsgs WATCHD_ID=extra)"
 wait_for 10 jhas 1 WATCHD_ID=extra WATCHD_EVENT=stopped || fail "no stopped event for extra: $(jmsgs WATCHD_ID=extra)"
 ok "extra removed and stopped: $(jmsgs WATCHD_ID=extra WATCHD_EVENT=removed)"
-wait_for 10 jhas 1 WATCHD_KIND=check WATCHD_ID=db WATCHD_EVENT=not-run PRIORITY=4 \
-  || fail "the check db was not announced as not run: $(jnew "$all" _PID="$main" | tr '\n' ';')"
-wait_for 10 sh -c '. ./assert.sh; prop StatusText | grep -q "1 check configured but NOT monitored"' \
-  || fail "StatusText does not say the check is not monitored: $(prop StatusText)"
-ok "check db announced as not run; StatusText: $(prop StatusText)"
+wait_for 20 jhas 1 WATCHD_KIND=check WATCHD_ID=db WATCHD_EVENT=down PRIORITY=4 \
+  || fail "the check db was not reported down: $(jnew "$all" _PID="$main" | tr '\n' ';')"
+wait_for 10 sh -c '. ./assert.sh; prop StatusText | grep -q "0 checks ok, 1 failing"' \
+  || fail "StatusText does not count the failing check: $(prop StatusText)"
+ok "check db reported down ($(jmsgs WATCHD_ID=db WATCHD_EVENT=down)); StatusText: $(prop StatusText)"
 [ "$(pgrep -f '^sleep 1005$')" = "$web" ] || fail "web was disturbed by the reload that removed extra"
