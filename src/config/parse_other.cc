@@ -215,11 +215,42 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
     if (n.kind != "sms") o.reject_unknown(); // gossm left sms "todo": its string fields are kept by the caller
 }
 
+// std::regex backtracks and recurses: a long or deeply nested pattern, or a quantified group that holds a quantifier
+// ("(a+)+"), could take exponential time or the whole stack on a bad body, inside watchd's loop. Those are refused.
+std::string risky_regex(const std::string &re) {
+    if (re.size() > 256) return "must be at most 256 bytes, got " + std::to_string(re.size());
+    std::vector<bool> quantified_inside; // per open group: does it hold a quantifier?
+    std::size_t depth_max = 0;
+    for (std::size_t i = 0; i < re.size(); ++i) {
+        const char ch = re[i];
+        if (ch == '\\') {
+            ++i;
+            continue;
+        }
+        if (ch == '(') {
+            quantified_inside.push_back(false);
+            depth_max = std::max(depth_max, quantified_inside.size());
+        } else if (ch == '*' || ch == '+' || ch == '{' || (ch == '?' && i > 0 && re[i - 1] != '(')) {
+            if (!quantified_inside.empty()) quantified_inside.back() = true;
+        } else if (ch == ')' && !quantified_inside.empty()) {
+            const bool inner = quantified_inside.back();
+            quantified_inside.pop_back();
+            const char next = i + 1 < re.size() ? re[i + 1] : '\0';
+            if (inner && (next == '*' || next == '+' || next == '{'))
+                return "a repeated group that holds a repetition (\"(a+)+\") can take exponential time; rewrite it";
+            if (inner && !quantified_inside.empty()) quantified_inside.back() = true;
+        }
+    }
+    if (depth_max > 8) return "groups nest " + std::to_string(depth_max) + " deep, at most 8";
+    return {};
+}
+
 // watchd's http/https checks: the request and what its answer must be (camelCase, as gossm's keys).
 void parse_http_check(Obj &o, model::CheckSpec &c) {
+    bool url_ok = false;
     if (auto u = o.str("url")) {
-        if (!u->starts_with(c.protocol + "://"))
-            o.error("url", "must start with " + c.protocol + "://, got " + shown(*u));
+        url_ok = u->starts_with(c.protocol + "://");
+        if (!url_ok) o.error("url", "must start with " + c.protocol + "://, got " + shown(*u));
         c.url = *u;
     }
     if (auto p = o.str("path")) {
@@ -259,18 +290,22 @@ void parse_http_check(Obj &o, model::CheckSpec &c) {
     }
     if (auto b = o.str("bodyContains")) c.body_contains = *b;
     if (auto r = o.str("bodyRegex")) {
-        try {
-            std::regex check(*r, std::regex::ECMAScript);
-            c.body_regex = *r;
-        } catch (const std::regex_error &e) {
-            o.error("bodyRegex", std::string("not a regular expression: ") + e.what());
+        if (const std::string why = risky_regex(*r); !why.empty()) {
+            o.error("bodyRegex", why);
+        } else {
+            try {
+                std::regex check(*r, std::regex::ECMAScript);
+                c.body_regex = *r;
+            } catch (const std::regex_error &e) {
+                o.error("bodyRegex", std::string("not a regular expression: ") + e.what());
+            }
         }
     }
     if (o.get("followRedirects")) c.follow_redirects = o.boolean("followRedirects");
     if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
     if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
         c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
-    if (c.address.empty() && !c.url.empty()) { // "https://host:8443/x" → host, 8443
+    if (c.address.empty() && url_ok) { // "https://host:8443/x" → host, 8443
         const std::string rest = c.url.substr(c.protocol.size() + 3);
         const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
         const std::size_t colon = authority.rfind(':');

@@ -9,7 +9,8 @@ namespace watchd::probe {
 
 namespace {
 
-constexpr std::size_t kMaxBody = 256 * 1024; // what a body check looks at
+constexpr std::size_t kMaxBody = 256 * 1024;  // what bodyContains looks at
+constexpr std::size_t kMaxRegexBody = 8 * 1024; // what bodyRegex looks at: std::regex recurses per character
 
 class HttpProbe final : public Probe {
 public:
@@ -32,8 +33,10 @@ std::string judge(const model::CheckSpec &s, const net::HttpResponse &r) {
                (r.body_truncated ? " (in its first " + std::to_string(kMaxBody / 1024) + " KiB)" : "");
     if (!s.body_regex.empty()) {
         try {
-            if (!std::regex_search(r.body, std::regex(s.body_regex, std::regex::ECMAScript)))
-                return "the body does not match /" + s.body_regex + "/";
+            const std::string_view head(r.body.data(), std::min(r.body.size(), kMaxRegexBody));
+            if (!std::regex_search(head.begin(), head.end(), std::regex(s.body_regex, std::regex::ECMAScript)))
+                return "the body does not match /" + s.body_regex + "/" +
+                       (r.body.size() > kMaxRegexBody ? " (in its first 8 KiB)" : "");
         } catch (const std::regex_error &e) {
             return std::string("bodyRegex: ") + e.what();
         }

@@ -224,6 +224,15 @@ TEST(Load, GossmServersTakeTheGlobalValuesWhenTheirsAreMissingOrZero) {
     EXPECT_EQ(r.config->monitor.max_connections, 9u);
     expect_one(R"({"servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp", "payload": "x"}]})",
                "/servers/0/payload", "only a udp check");
+    // a regular expression that could take the loop's time or its stack is refused
+    expect_one(R"x({"servers": [{"name": "w", "protocol": "http", "url": "http://h/", "bodyRegex": "(a+)+b"}]})x",
+               "/servers/0/bodyRegex", "exponential time");
+    expect_one(R"x({"servers": [{"name": "w", "protocol": "http", "url": "http://h/", "bodyRegex": "((((((((((a))))))))))"}]})x",
+               "/servers/0/bodyRegex", "at most 8");
+    expect_one(R"({"servers": [{"name": "w", "protocol": "http", "url": "http://h/", "bodyRegex": "[a"}]})",
+               "/servers/0/bodyRegex", "not a regular expression");
+    expect_one(R"({"servers": [{"name": "w", "protocol": "https", "url": "http://h/"}]})", "/servers/0/url",
+               "must start with https://");
 }
 
 TEST(Load, ServiceAndServerRules) {
