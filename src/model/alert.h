@@ -12,8 +12,12 @@ enum class AlertKind {
     Down,      // a check failed (as gossm's backoff allows)
     Up,        // a check is up again
     Failed,    // an app or a service hit its start limit: it is not restarted any more
+    CrashLoop, // an app or a service failed quickly kCrashLoopFailures times in a row: restarted with backoff
     Recovered, // an app or a service that had failed runs again
 };
+
+// Quick failures in a row that make a crash loop worth telling (once per loop).
+inline constexpr unsigned kCrashLoopFailures = 3;
 
 struct Alert {
     UnitRef unit;

@@ -46,6 +46,7 @@ std::string_view to_string(AlertKind k) {
     case AlertKind::Up: return "up";
     case AlertKind::Failed: return "failed";
     case AlertKind::Recovered: return "recovered";
+    case AlertKind::CrashLoop: return "crash-looping";
     }
     return "";
 }

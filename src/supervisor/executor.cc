@@ -60,6 +60,10 @@ void Engine::announce(const Unit &u, mdl::Announcement what, int priority, std::
     if (u.ref.kind == UnitKind::Check && what == mdl::Announcement::Down) alert(u, mdl::AlertKind::Down, message);
     else if (u.ref.kind == UnitKind::Check && what == mdl::Announcement::Up) alert(u, mdl::AlertKind::Up, message);
     else if (u.ref.kind != UnitKind::Check && what == mdl::Announcement::Failed) alert(u, mdl::AlertKind::Failed, message);
+    else if (u.ref.kind != UnitKind::Check && what == mdl::Announcement::Restarting &&
+             c.tracker.attempt == mdl::kCrashLoopFailures)
+        alert(u, mdl::AlertKind::CrashLoop, std::to_string(mdl::kCrashLoopFailures) + " quick failures in a row, " +
+                                                std::string(message));
 }
 
 void Engine::alert(const Unit &u, mdl::AlertKind kind, std::string_view message) {

@@ -121,6 +121,8 @@ write_config(CONF, {
                      "baseUrl": BASE}],
         }},
     "servers": [{"name": "db", "ipAddress": "127.0.0.1", "port": db_port, "protocol": "tcp"}],
+    "apps": {"crashy": RUN.app("exit 1", restart={"backoff-initial": "100ms", "start-limit-burst": 5,
+                                                     "start-limit-interval": "60s"})},
     "http": {"listen": [f"127.0.0.1:{http_port}"]}, "udp": {"listen": []},
 })
 p = RUN.start()
@@ -137,41 +139,48 @@ def form(r):
 
 
 # the down alert reaches every receiver (the flaky webhook on its second try, 2 s later)
-everyone = lambda: (len(mails) >= 1 and got(lambda r: r["path"].endswith("/sendMessage")) and  # noqa: E731
-                    got(lambda r: r["path"] == "/api/chat.postMessage") and got(lambda r: r["path"] == "/1/messages.json")
-                    and got(lambda r: r["path"].endswith("/Messages.json")) and got(lambda r: r["path"].startswith("/hook?"))
-                    and len(got(lambda r: r["path"] == "/hook-flaky")) >= 2)
+def for_db(r):
+    return SERVER in urllib.parse.unquote_plus(r["body"] + r["path"]).replace("\\n", "\n")
+
+
+everyone = lambda: (any(SERVER in x["data"] for x in mails) and all(  # noqa: E731
+    got(lambda r, pred=pred: pred(r["path"]) and for_db(r)) for pred in [
+        lambda p: p.endswith("/sendMessage"), lambda p: p == "/api/chat.postMessage", lambda p: p == "/1/messages.json",
+        lambda p: p.endswith("/Messages.json"), lambda p: p.startswith("/hook?"), lambda p: p == "/hook-flaky"]))
 check(wait_for(everyone, timeout=15), "the down alert reached every notifier within 15 s")
 
-tg = got(lambda r: r["path"].endswith("/sendMessage"))
+# (the app's alerts below arrive among these: each kind's request for the check is picked by its server text)
+tg = got(lambda r: r["path"].endswith("/sendMessage") and SERVER in form(r).get("text", ""))
 check(bool(tg) and tg[0]["method"] == "POST" and tg[0]["path"] == "/botTOKEN123abc/sendMessage" and
       tg[0]["headers"].get("Content-Type") == "application/x-www-form-urlencoded" and form(tg[0]).get("chat_id") == "4242"
       and SERVER in form(tg[0]).get("text", "") and "not reached" in form(tg[0]).get("text", ""),
       f"Telegram: POST /bot<token>/sendMessage, form chat_id and text: {tg[:1]}")
-sl = got(lambda r: r["path"] == "/api/chat.postMessage")
+sl = got(lambda r: r["path"] == "/api/chat.postMessage" and SERVER in r["body"])
 sl_body = json.loads(sl[0]["body"]) if sl else {}
 check(bool(sl) and sl[0]["method"] == "POST" and sl[0]["headers"].get("Authorization") == "Bearer xoxb-secret-1" and
       sl[0]["headers"].get("Content-Type", "").startswith("application/json") and sl_body.get("channel") == "C0123" and
       SERVER in sl_body.get("text", ""), f"Slack: chat.postMessage with the bearer token, JSON channel and text: {sl[:1]}")
-po = got(lambda r: r["path"] == "/1/messages.json")
+po = got(lambda r: r["path"] == "/1/messages.json" and SERVER in form(r).get("message", ""))
 check(bool(po) and po[0]["method"] == "POST" and form(po[0]).get("token") == "APPTOKENxyz" and
       form(po[0]).get("user") == "USERKEYxyz" and form(po[0]).get("title") and SERVER in form(po[0]).get("message", ""),
       f"Pushover: POST /1/messages.json, form token, user, title, message: {po[:1]}")
-sm = got(lambda r: r["path"].endswith("/Messages.json"))
+sm = got(lambda r: r["path"].endswith("/Messages.json") and SERVER in form(r).get("Body", ""))
 auth = "Basic " + base64.b64encode(b"AC123:authtok-99").decode()
 check(bool(sm) and sm[0]["path"] == "/2010-04-01/Accounts/AC123/Messages.json" and
       sm[0]["headers"].get("Authorization") == auth and form(sm[0]).get("To") == "+15550002" and
       form(sm[0]).get("From") == "+15550001" and SERVER in form(sm[0]).get("Body", ""),
       f"SMS: Twilio's Messages.json with basic auth, form To, From, Body: {sm[:1]}")
-wh = got(lambda r: r["path"].startswith("/hook?"))
+wh = got(lambda r: r["path"].startswith("/hook?") and urllib.parse.quote(SERVER) in r["path"].replace("+", "%20"))
 q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(wh[0]["path"]).query)) if wh else {}
 check(bool(wh) and wh[0]["method"] == "GET" and q.get("src") == "watchd" and q.get("server") == SERVER and
       q.get("event") == "down", f"webhook GET: the server in the query string (kept beside the URL's own): {q}")
 fl = got(lambda r: r["path"] == "/hook-flaky")
-check(len(fl) == 2 and json.loads(fl[1]["body"]).get("server") == SERVER and
-      fl[1]["headers"].get("Content-Type") == "application/json",
-      f"webhook POST JSON: answered 503 once, delivered on the retry ({len(fl)} requests)")
-m = mails[0] if mails else {}
+fl_db = [r for r in fl if json.loads(r["body"]).get("server") == SERVER]
+check(len(fl) >= 2 and fl[0]["body"] == fl[1]["body"] and bool(fl_db) and
+      fl_db[0]["headers"].get("Content-Type") == "application/json" and json.loads(fl_db[0]["body"]).get("event") == "down",
+      f"webhook POST JSON: the first alert answered 503 was sent again; the check's is JSON ({len(fl)} requests)")
+check_mails = [x for x in mails if SERVER in x["data"]]
+m = check_mails[0] if check_mails else {}
 check(m.get("tls") is True and m.get("auth") is True and m.get("from") == "watchd@example.org" and
       m.get("to") == ["ops@example.org", "oncall@example.org"] and "Subject: watchd: check db is down" in m.get("data", "")
       and SERVER in m.get("data", "") and "not reached" in m.get("data", ""),
@@ -182,12 +191,23 @@ listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", db_port))
 listener.listen(16)
-ups = lambda: (len(mails) >= 2 and  # noqa: E731
+ups = lambda: (any("up again" in x["data"] for x in mails) and  # noqa: E731
                any("UP: " in form(r).get("text", "") for r in got(lambda r: r["path"].endswith("/sendMessage"))))
 check(wait_for(ups, timeout=10), "the up-again alert reached email and Telegram")
-if len(mails) >= 2:
-    check("Subject: watchd: check db is up" in mails[1]["data"] and "up again after" in mails[1]["data"],
-          "email: the recovery says how long it was down: " + mails[1]["data"].split("\r\n\r\n", 1)[-1][:200])
+up_mails = [x for x in mails if "up again" in x["data"]]
+if up_mails:
+    check("Subject: watchd: check db is up" in up_mails[0]["data"] and "up again after" in up_mails[0]["data"],
+          "email: the recovery says how long it was down: " + up_mails[0]["data"].split("\r\n\r\n", 1)[-1][:200])
+
+# apps use the same notifiers: a crash loop (3 quick failures in a row), then the start limit
+app_events = lambda: [dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r["path"]).query))  # noqa: E731
+                      for r in got(lambda r: r["path"].startswith("/hook?"))]
+wait_for(lambda: any(e.get("unit") == "app/crashy" and e.get("event") == "failed" for e in app_events()), timeout=10)
+crashy = [e.get("event") for e in app_events() if e.get("unit") == "app/crashy"]
+check(crashy == ["crash-looping", "failed"], f"app crashy: a crash-loop alert, then a failed one: {crashy}")
+fails = [r for r in got(lambda r: r["path"].endswith("/sendMessage")) if "app crashy" in form(r).get("text", "")]
+check(any("FAILED: app crashy" in form(r).get("text", "") and "start limit hit" in form(r).get("text", "") for r in fails),
+      "Telegram got the app's failure with its reason: " + (form(fails[-1]).get("text", "") if fails else "none"))
 
 log = read(LOG)
 leaked = [s for s in SECRETS if s in log]
