@@ -408,8 +408,8 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         c.timeout = cfg.monitor.timeout;
         if (auto n = o.str("name", true)) c.name = *n;
         if (auto p = o.str("protocol", true)) {
-            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https")
-                o.error("protocol", "expected \"tcp\", \"udp\", \"http\" or \"https\", got " + shown(*p));
+            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https" && *p != "dns")
+                o.error("protocol", "expected \"tcp\", \"udp\", \"http\", \"https\" or \"dns\", got " + shown(*p));
             c.protocol = *p;
         }
         // An http check may name its target by url alone; then its address and port (for /json) come from it.
@@ -421,7 +421,19 @@ void parse_gossm(Obj &root, model::Config &cfg) {
             c.address = *a;
         }
         if (auto p = o.integer("port", 1, 65535)) c.port = static_cast<std::uint16_t>(*p);
-        else if (!o.get("port") && !web) o.error("port", "required");
+        else if (!o.get("port") && !web && c.protocol != "dns") o.error("port", "required");
+        if (c.protocol == "dns") {
+            if (c.port == 0) c.port = 53; // shown in /json's key; the system's resolver is asked
+            const json::value *e = o.get("expectAddress");
+            if (e && e->is_string()) {
+                if (auto one = o.str("expectAddress")) c.expect_addresses = {*one};
+            } else if (auto list = o.strings("expectAddress")) {
+                c.expect_addresses = *list;
+            }
+            for (const auto &a : c.expect_addresses)
+                if (!is_listen_address(a + ":1") && !is_listen_address("[" + a + "]:1"))
+                    o.error("expectAddress", "expected IP addresses, got " + shown(a));
+        }
         // gossm's docs: a server without its own (absent, or 0) takes the global one.
         for (const char *key : {"checkInterval", "timeout"}) {
             const json::value *v = o.get(key);

@@ -46,6 +46,8 @@ public:
     //   http, https: a request (method, headers, redirects, TLS verification as the spec says); up when the
     //        status is an expected one (2xx/3xx by default) and the body has what the spec wants (a substring,
     //        a regular expression); https warns when the certificate expires within cert_warning.
+    //   dns: the name (address) resolves through the system's resolver within the timeout, and when the spec
+    //        lists expected addresses, to one of them.
     //   Addresses are IP addresses or host names (resolved off the loop).
     base::Result<std::unique_ptr<Probe>> start(const model::CheckSpec &spec, Done done);
 
@@ -56,6 +58,7 @@ private:
 
 // The socket probes (socket_probe.cc) and the http probe (http_probe.cc).
 base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
+base::Result<std::unique_ptr<Probe>> start_dns_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);
 // The URL an http check requests: its url, or <protocol>://<address>:<port><path>.
 std::string check_url(const model::CheckSpec &spec);

@@ -1,4 +1,4 @@
-// tcp and udp probes: resolve (a host name off the loop, in a thread of its own), connect, and for udp a datagram
+// tcp and udp probes: resolve (a host name off the loop: resolver.h), connect, and for udp a datagram
 // out and a reply (or a refusal) back, all bounded by the check's timeout. See probe.h for what counts as up.
 #include <arpa/inet.h>
 #include <cerrno>
@@ -12,38 +12,11 @@
 #include "base/unique_fd.h"
 #include "event/source.h"
 #include "probe/probe.h"
+#include "probe/resolver.h"
 
 namespace watchd::probe {
 
 namespace {
-
-// What the resolver thread sends back: an address, or why there is none.
-struct Resolved {
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-    char error[200] = {};
-};
-
-// A numeric address as is (IPv4, or IPv6 with or without brackets); false for a host name.
-bool numeric(const std::string &host, std::uint16_t port, sockaddr_storage &out, socklen_t &len) {
-    std::string h = host;
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    auto *v4 = reinterpret_cast<sockaddr_in *>(&out);
-    if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        len = sizeof *v4;
-        return true;
-    }
-    auto *v6 = reinterpret_cast<sockaddr_in6 *>(&out);
-    if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        len = sizeof *v6;
-        return true;
-    }
-    return false;
-}
 
 class SocketProbe final : public Probe {
 public:
@@ -64,66 +37,22 @@ public:
         finish_ = std::move(*finish);
         timeout_timer_ = std::move(*timeout);
         timeout_timer_->arm(started_ + timeout_);
-        sockaddr_storage addr{};
-        socklen_t len = 0;
-        if (numeric(host_, port_, addr, len)) {
-            connect_to(addr, len);
+        Address a;
+        if (numeric_address(host_, port_, a)) {
+            connect_to(a.addr, a.len);
             return true;
         }
-        return resolve();
-    }
-
-private:
-    // getaddrinfo() blocks: it runs in a thread of its own, which sends its answer over a socketpair. If the probe
-    // is gone by then, the send fails (MSG_NOSIGNAL) and the thread just ends.
-    bool resolve() {
-        int sv[2];
-        if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
-            finish_with(false, std::string("cannot resolve: ") + std::strerror(errno));
-            return true;
-        }
-        resolver_ = base::UniqueFd(sv[0]);
-        auto src = event::IoSource::create(loop_, sv[0], event::io::kReadable, [this](std::uint32_t) { resolved(); });
-        if (!src) {
-            ::close(sv[1]);
-            return false;
-        }
-        resolver_source_ = std::move(*src);
-        try {
-            std::thread([host = host_, port = port_, udp = udp_, fd = sv[1]] {
-                Resolved r;
-                addrinfo hints{};
-                hints.ai_family = AF_UNSPEC;
-                hints.ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM;
-                addrinfo *res = nullptr;
-                const int e = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
-                if (e != 0 || !res) {
-                    std::snprintf(r.error, sizeof r.error, "cannot resolve %s: %s", host.c_str(),
-                                  e ? ::gai_strerror(e) : "no address");
-                } else {
-                    std::memcpy(&r.addr, res->ai_addr, res->ai_addrlen);
-                    r.len = res->ai_addrlen;
-                }
-                if (res) ::freeaddrinfo(res);
-                (void)::send(fd, &r, sizeof r, MSG_NOSIGNAL);
-                ::close(fd);
-            }).detach();
-        } catch (...) { // no thread to be had
-            ::close(sv[1]);
-            finish_with(false, "cannot resolve " + host_ + ": no thread available");
-        }
+        auto r = Resolver::start(loop_, host_, port_, udp_ ? SOCK_DGRAM : SOCK_STREAM,
+                                 [this](std::vector<Address> found, std::string error) {
+                                     if (found.empty()) return finish_with(false, std::move(error));
+                                     connect_to(found.front().addr, found.front().len);
+                                 });
+        if (!r) finish_with(false, "cannot resolve " + host_ + ": " + r.error().message());
+        else resolver_ = std::move(*r);
         return true;
     }
 
-    void resolved() {
-        Resolved r;
-        const ssize_t n = ::recv(resolver_.get(), &r, sizeof r, 0);
-        resolver_source_->disable();
-        if (n != static_cast<ssize_t>(sizeof r)) return finish_with(false, "cannot resolve " + host_);
-        if (r.len == 0) return finish_with(false, r.error);
-        connect_to(r.addr, r.len);
-    }
-
+private:
     void connect_to(const sockaddr_storage &addr, socklen_t len) {
         const int fd = ::socket(addr.ss_family, (udp_ ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) return finish_with(false, std::string("cannot open a socket: ") + std::strerror(errno));
@@ -169,16 +98,14 @@ private:
         result_ = {ok, base::now_monotonic() - started_, std::move(error), {}};
         if (!result_.error.empty()) result_.error[0] = static_cast<char>(std::tolower(result_.error[0]));
         if (sock_source_) sock_source_->disable();
-        if (resolver_source_) resolver_source_->disable();
         timeout_timer_->cancel();
         finish_->arm(1);
     }
 
     void report() {
         sock_source_.reset();
-        resolver_source_.reset();
+        resolver_.reset();
         sock_ = {};
-        resolver_ = {};
         if (done_) std::exchange(done_, nullptr)(std::move(result_));
     }
 
@@ -194,10 +121,9 @@ private:
     bool finished_ = false;
     Result result_;
     base::UniqueFd sock_;
-    base::UniqueFd resolver_;
     // Sources last: destroyed first.
+    std::unique_ptr<Resolver> resolver_;
     std::unique_ptr<event::IoSource> sock_source_;
-    std::unique_ptr<event::IoSource> resolver_source_;
     std::unique_ptr<event::Timer> timeout_timer_;
     std::unique_ptr<event::Timer> finish_;
 };

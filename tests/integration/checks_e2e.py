@@ -9,6 +9,7 @@ loopback listeners this test starts, in real time.
 - gossm's backoff against real time: with exponentialBackoffSeconds 2 and a probe a second, a down server is
   notified at about 0, 3, 8 s (b^k after each notification), not on every failed probe;
 - GET /json answers gossm's shape, keyed "<proto> <ip>:<port>", with {time, online} histories;
+- dns (watchd's): localhost resolves (to an expected address), not to a wrong one, and a .invalid name does not;
 - http/https (watchd's): a 200 with the wanted body is up, a 500 is down, a redirect is followed (or, when not
   followed, a 302 where 200 is expected is down), a body that does not match the regex is down; https with a
   certificate that expires in 3 days is up with a warning when verification is off, and down when it is on (a
@@ -136,6 +137,9 @@ write_config(CONF, {
                 server("web no follow", "http", web_port, path="/redirect", followRedirects=False, expectStatus=200),
                 server("web regex", "http", web_port, path="/plain", bodyRegex="^all"),
                 server("tls lax", "https", tls_port, path="/ok", tlsVerify=False),
+                {"name": "dns local", "protocol": "dns", "ipAddress": "localhost", "expectAddress": ["127.0.0.1", "::1"]},
+                {"name": "dns wrong", "protocol": "dns", "ipAddress": "localhost", "expectAddress": "10.9.9.9"},
+                {"name": "dns missing", "protocol": "dns", "ipAddress": "no-such-host.invalid"},
                 server("tls strict", "https", tls_port, path="/ok")],
     "http": {"listen": [f"127.0.0.1:{http_port}"]}, "udp": {"listen": []},
 })
@@ -183,7 +187,8 @@ def web_result(name):
 expect = {"web ok": "reached", "web fail": "not reached: HTTP 500 (expected 2xx or 3xx)", "web redirect": "reached",
           "web no follow": "not reached: HTTP 302 (expected 200)",
           "web regex": "not reached: the body does not match /^all/", "tls lax": "reached",
-          "tls strict": "not reached: "}
+          "tls strict": "not reached: ", "dns local": "reached", "dns wrong": "not reached: resolves to ",
+          "dns missing": "not reached: "}  # cannot resolve it, or no answer within the timeout (no network)
 wait_for(lambda: all(web_result(n) for n in expect), timeout=8)
 for name, want in expect.items():
     got = web_result(name) or ""
