@@ -408,8 +408,9 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         c.timeout = cfg.monitor.timeout;
         if (auto n = o.str("name", true)) c.name = *n;
         if (auto p = o.str("protocol", true)) {
-            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https" && *p != "dns")
-                o.error("protocol", "expected \"tcp\", \"udp\", \"http\", \"https\" or \"dns\", got " + shown(*p));
+            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https" && *p != "tls" && *p != "dns")
+                o.error("protocol", "expected \"tcp\", \"udp\", \"http\", \"https\", \"tls\" or \"dns\", got " +
+                                        shown(*p));
             c.protocol = *p;
         }
         // An http check may name its target by url alone; then its address and port (for /json) come from it.
@@ -422,6 +423,12 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         }
         if (auto p = o.integer("port", 1, 65535)) c.port = static_cast<std::uint16_t>(*p);
         else if (!o.get("port") && !web && c.protocol != "dns") o.error("port", "required");
+        if (c.protocol == "tls") {
+            if (auto n = o.str("serverName")) c.server_name = *n;
+            if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
+            if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
+                c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
+        }
         if (c.protocol == "dns") {
             if (c.port == 0) c.port = 53; // shown in /json's key; the system's resolver is asked
             const json::value *e = o.get("expectAddress");

@@ -128,11 +128,12 @@ struct CheckSpec {
     std::string name;
     std::string address;            // gossm ipAddress (IP or host name)
     std::uint16_t port = 0;
-    std::string protocol;           // "tcp" | "udp" (gossm's); "http" | "https" | "dns" (watchd's)
+    std::string protocol;           // "tcp" | "udp" (gossm's); "http" | "https" | "tls" | "dns" (watchd's)
     Usec interval = 15 * base::kUsecPerSec;
     Usec timeout = 5 * base::kUsecPerSec;
     std::string payload;            // udp: the datagram sent (watchd; gossm sends nothing); may be empty
     std::vector<std::string> expect_addresses; // dns: the name must resolve to one of these (empty: to anything)
+    std::string server_name;        // tls: SNI and the name to verify (empty: the address)
     bool disabled = false;          // watchd: configured but not checked until enabled
     // http/https (watchd): the request, and what the answer must be
     std::string url;                // full URL; empty: <protocol>://<address>:<port><path>

@@ -46,6 +46,8 @@ public:
     //   http, https: a request (method, headers, redirects, TLS verification as the spec says); up when the
     //        status is an expected one (2xx/3xx by default) and the body has what the spec wants (a substring,
     //        a regular expression); https warns when the certificate expires within cert_warning.
+    //   tls: a TCP connection, then a TLS handshake (verified against server_name, or the address, unless
+    //        tls_verify is off); warns when the certificate expires within cert_warning.
     //   dns: the name (address) resolves through the system's resolver within the timeout, and when the spec
     //        lists expected addresses, to one of them.
     //   Addresses are IP addresses or host names (resolved off the loop).

@@ -1,4 +1,4 @@
-// tcp and udp probes: resolve (a host name off the loop: resolver.h), connect, and for udp a datagram
+// tcp, tls and udp probes: resolve (a host name off the loop: resolver.h), connect, and for udp a datagram
 // out and a reply (or a refusal) back, all bounded by the check's timeout. See probe.h for what counts as up.
 #include <arpa/inet.h>
 #include <cerrno>
@@ -13,6 +13,7 @@
 #include "event/source.h"
 #include "probe/probe.h"
 #include "probe/resolver.h"
+#include "net/tls_client.h"
 
 namespace watchd::probe {
 
@@ -21,8 +22,10 @@ namespace {
 class SocketProbe final : public Probe {
 public:
     SocketProbe(event::Loop &loop, const model::CheckSpec &spec, Done done)
-        : loop_(loop), udp_(spec.protocol == "udp"), host_(spec.address), port_(spec.port), payload_(spec.payload),
-          timeout_(spec.timeout), done_(std::move(done)) {}
+        : loop_(loop), udp_(spec.protocol == "udp"), tls_(spec.protocol == "tls"), host_(spec.address),
+          port_(spec.port), payload_(spec.payload), timeout_(spec.timeout),
+          server_name_(spec.server_name.empty() ? spec.address : spec.server_name), verify_(spec.tls_verify),
+          cert_warning_(spec.cert_warning), done_(std::move(done)) {}
     ~SocketProbe() override = default;
 
     bool begin() {
@@ -65,7 +68,7 @@ private:
                 return finish_with(false, std::string("cannot send: ") + std::strerror(errno));
             return watch(event::io::kReadable);
         }
-        if (r == 0) return finish_with(true, "");
+        if (r == 0) return connected();
         watch(event::io::kWritable);
     }
 
@@ -73,6 +76,26 @@ private:
         auto src = event::IoSource::create(loop_, sock_.get(), events, [this](std::uint32_t) { ready(); });
         if (!src) return finish_with(false, "cannot watch the socket: " + src.error().message());
         sock_source_ = std::move(*src);
+    }
+
+    // tcp: connected is up; tls: the handshake comes next.
+    void connected() {
+        if (!tls_) return finish_with(true, "");
+        if (sock_source_) sock_source_->disable(); // the handshake watches the socket from now on
+        auto h = net::TlsHandshake::start(loop_, std::move(sock_), server_name_, verify_, [this](net::TlsResult r) {
+            std::string warning;
+            if (r.ok && r.cert_expiry && cert_warning_ > 0) {
+                const base::Usec now = base::now_realtime();
+                if (*r.cert_expiry <= now + cert_warning_) {
+                    const long days = static_cast<long>((*r.cert_expiry - std::min(now, *r.cert_expiry)) /
+                                                        (86400 * base::kUsecPerSec));
+                    warning = "the certificate expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
+                }
+            }
+            finish_with(r.ok, std::move(r.error), std::move(warning));
+        });
+        if (!h) return finish_with(false, "cannot start TLS: " + h.error().message());
+        handshake_ = std::move(*h);
     }
 
     void ready() {
@@ -87,15 +110,15 @@ private:
         int err = 0;
         socklen_t len = sizeof err;
         if (::getsockopt(sock_.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-        if (err == 0) return finish_with(true, "");
+        if (err == 0) return connected();
         finish_with(false, std::strerror(err));
     }
 
     // The result is told on the next loop iteration: never inside start(), never inside a source's own callback.
-    void finish_with(bool ok, std::string error) {
+    void finish_with(bool ok, std::string error, std::string warning = {}) {
         if (finished_) return;
         finished_ = true;
-        result_ = {ok, base::now_monotonic() - started_, std::move(error), {}};
+        result_ = {ok, base::now_monotonic() - started_, std::move(error), std::move(warning)};
         if (!result_.error.empty()) result_.error[0] = static_cast<char>(std::tolower(result_.error[0]));
         if (sock_source_) sock_source_->disable();
         timeout_timer_->cancel();
@@ -105,16 +128,21 @@ private:
     void report() {
         sock_source_.reset();
         resolver_.reset();
+        handshake_.reset();
         sock_ = {};
         if (done_) std::exchange(done_, nullptr)(std::move(result_));
     }
 
     event::Loop &loop_;
     const bool udp_;
+    const bool tls_;
     const std::string host_;
     const std::uint16_t port_;
     const std::string payload_;
     const base::Usec timeout_;
+    const std::string server_name_;
+    const bool verify_;
+    const base::Usec cert_warning_;
     Done done_;
     base::Usec started_ = 0;
     bool connected_ = false;
@@ -123,6 +151,7 @@ private:
     base::UniqueFd sock_;
     // Sources last: destroyed first.
     std::unique_ptr<Resolver> resolver_;
+    std::unique_ptr<net::TlsHandshake> handshake_;
     std::unique_ptr<event::IoSource> sock_source_;
     std::unique_ptr<event::Timer> timeout_timer_;
     std::unique_ptr<event::Timer> finish_;

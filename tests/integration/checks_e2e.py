@@ -9,6 +9,8 @@ loopback listeners this test starts, in real time.
 - gossm's backoff against real time: with exponentialBackoffSeconds 2 and a probe a second, a down server is
   notified at about 0, 3, 8 s (b^k after each notification), not on every failed probe;
 - GET /json answers gossm's shape, keyed "<proto> <ip>:<port>", with {time, online} histories;
+- tls (watchd's): a handshake with an unverified self-signed certificate is up (and its expiry warned about), a
+  verified one is down, a plain TCP port is down;
 - dns (watchd's): localhost resolves (to an expected address), not to a wrong one, and a .invalid name does not;
 - http/https (watchd's): a 200 with the wanted body is up, a 500 is down, a redirect is followed (or, when not
   followed, a 302 where 200 is expected is down), a body that does not match the regex is down; https with a
@@ -137,6 +139,9 @@ write_config(CONF, {
                 server("web no follow", "http", web_port, path="/redirect", followRedirects=False, expectStatus=200),
                 server("web regex", "http", web_port, path="/plain", bodyRegex="^all"),
                 server("tls lax", "https", tls_port, path="/ok", tlsVerify=False),
+                server("raw tls lax", "tls", tls_port, tlsVerify=False, certExpiryWarningDays=7),
+                server("raw tls strict", "tls", tls_port),
+                server("tls on plain", "tls", open_port, tlsVerify=False),
                 {"name": "dns local", "protocol": "dns", "ipAddress": "localhost", "expectAddress": ["127.0.0.1", "::1"]},
                 {"name": "dns wrong", "protocol": "dns", "ipAddress": "localhost", "expectAddress": "10.9.9.9"},
                 {"name": "dns missing", "protocol": "dns", "ipAddress": "no-such-host.invalid"},
@@ -187,7 +192,9 @@ def web_result(name):
 expect = {"web ok": "reached", "web fail": "not reached: HTTP 500 (expected 2xx or 3xx)", "web redirect": "reached",
           "web no follow": "not reached: HTTP 302 (expected 200)",
           "web regex": "not reached: the body does not match /^all/", "tls lax": "reached",
-          "tls strict": "not reached: ", "dns local": "reached", "dns wrong": "not reached: resolves to ",
+          "tls strict": "not reached: ", "raw tls lax": "reached",
+          "raw tls strict": "not reached: certificate: self-signed certificate",
+          "tls on plain": "not reached: handshake: ", "dns local": "reached", "dns wrong": "not reached: resolves to ",
           "dns missing": "not reached: "}  # cannot resolve it, or no answer within the timeout (no network)
 wait_for(lambda: all(web_result(n) for n in expect), timeout=8)
 for name, want in expect.items():
@@ -197,6 +204,9 @@ warning = re.search(r"check tls-lax: tls lax \(https 127\.0\.0\.1:%d\): the cert
                     read(LOG))
 check(warning is not None, "https: a certificate expiring in 3 days is warned about: " +
       (warning.group(0) if warning else read(LOG)[-300:]))
+raw = re.search(r"check raw-tls-lax: raw tls lax \(tls 127\.0\.0\.1:%d\): the certificate expires in [23] days" % tls_port,
+                read(LOG))
+check(raw is not None, "tls: the certificate's expiry is warned about too")
 check(last(status()[0], key("http", web_port)) is not None, "http checks are in /json too")
 
 # the flaky listener goes away: down, notified; back: up again
