@@ -6,12 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "base/json_text.h"
 #include "net/curl_multi.h"
 #include "net/http_request.h"
 #include "notify/notifier.h"
 #include "notify/render.h"
 
 namespace watchd::notify {
+
+using base::json_string;
 
 // What every kind is made with.
 struct Context {
@@ -42,8 +45,6 @@ private:
 std::string form(const std::vector<std::pair<std::string, std::string>> &fields);
 // RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string url_escape(const std::string &s);
-// A JSON string literal (quotes included).
-std::string json_string(const std::string &s);
 // base without a trailing '/', then path.
 std::string join_url(const std::string &base, const std::string &path);
 

@@ -258,6 +258,14 @@ int ManagerClient::on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error
     });
 }
 
+// A unit systemd cannot load or read: reported as such (load state "error", systemd's message).
+void ManagerClient::unreadable(Watched &w, const sd_bus_error *e) {
+    w.state = {};
+    w.state.load_state = "error";
+    w.state.load_error = error_text(e);
+    if (listener_) listener_->on_unit(w.unit, w.state);
+}
+
 void ManagerClient::read_all() {
     for (auto &[name, w] : units_) read(w);
     if (pump_) pump_->update();
@@ -279,11 +287,7 @@ int ManagerClient::on_loaded(sd_bus_message *m, void *userdata, sd_bus_error *) 
     ManagerClient *self = w.owner;
     return guarded(self, [&] {
         if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
-            // An invalid name, say: reported as a unit that cannot be loaded.
-            w.state = {};
-            w.state.load_state = "error";
-            w.state.load_error = error_text(e);
-            if (self->listener_) self->listener_->on_unit(w.unit, w.state);
+            self->unreadable(w, e); // an invalid name, say
             return;
         }
         const char *path = nullptr;
@@ -306,15 +310,10 @@ int ManagerClient::on_properties(sd_bus_message *m, void *userdata, sd_bus_error
     auto &w = *static_cast<Watched *>(userdata);
     ManagerClient *self = w.owner;
     return guarded(self, [&] {
-        if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
-            w.state = {};
-            w.state.load_state = "error";
-            w.state.load_error = error_text(e);
-        } else {
-            model::SystemdUnit u;
-            if (read_properties(m, u) < 0) return;
-            w.state = std::move(u);
-        }
+        if (const sd_bus_error *e = sd_bus_message_get_error(m)) return self->unreadable(w, e);
+        model::SystemdUnit u;
+        if (read_properties(m, u) < 0) return;
+        w.state = std::move(u);
         if (self->listener_) self->listener_->on_unit(w.unit, w.state);
     });
 }

@@ -62,6 +62,7 @@ private:
     void subscribe();
     void read(Watched &w);
     void read_all();
+    void unreadable(Watched &w, const sd_bus_error *e);
     void finish_job(std::list<Job>::iterator it, const std::string &result, const std::string &error);
     void later(std::function<void()> f); // runs f on the next loop iteration (never inside an API call)
     void run_later();

@@ -6,7 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_text.h"
+
 namespace watchd::tools {
+
+using base::json_string;
 
 struct Cell {
     std::string text;
@@ -36,7 +40,5 @@ std::string format_bytes(std::uint64_t bytes);
 std::string format_cpu(std::uint64_t nsec);
 // A realtime µs timestamp as local time "2026-01-02 15:04:05"; "-" for 0.
 std::string format_time(std::uint64_t usec);
-// A JSON string literal (quotes included), escaped as RFC 8259 requires.
-std::string json_string(std::string_view s);
 
 } // namespace watchd::tools
