@@ -802,7 +802,7 @@ TEST_F(SupervisorTest, ObserversSeeEveryStateChangeAndEveryHistoryEntry) {
 }
 
 // Services and checks are carried, listed and named as not run; they never count as running apps.
-TEST_F(SupervisorTest, ServicesWithoutSystemdAreUnavailableAndChecksShownAsNotRun) {
+TEST_F(SupervisorTest, ServicesWithoutSystemdAreUnavailableAndChecksWaitForTheirFirstProbe) {
     model::Config c = config({shell_app("web", "exec sleep 100")});
     model::ServiceSpec svc;
     svc.id = "web"; // the same id as the app: a different unit
@@ -827,11 +827,10 @@ TEST_F(SupervisorTest, ServicesWithoutSystemdAreUnavailableAndChecksShownAsNotRu
     EXPECT_TRUE(v.units[1].supervised);
     EXPECT_EQ(v.units[1].state, UnitState::Unavailable); // this supervisor has no client of systemd
     EXPECT_NE(v.units[1].last_error.find("systemd unavailable"), std::string::npos);
-    EXPECT_FALSE(v.units[2].supervised);
-    EXPECT_NE(v.units[2].last_error.find("not run"), std::string::npos);
+    EXPECT_TRUE(v.units[2].supervised);
+    EXPECT_EQ(v.units[2].state, UnitState::Starting); // its first probe is due within its interval (15 s)
     EXPECT_FALSE(v.instance_id.empty());
-    EXPECT_EQ(sup->summary(), "1 app running; 0 services running, 1 unavailable; 1 check configured but NOT "
-                              "monitored (not run by this version)");
+    EXPECT_EQ(sup->summary(), "1 app running; 0 services running, 1 unavailable; 0 checks ok, 1 not checked yet");
     // a reload that drops them drops them
     sup->apply(config({shell_app("web", "exec sleep 100")}));
     EXPECT_EQ(sup->view(false).units.size(), 1u);
