@@ -160,6 +160,7 @@ private:
     std::array<std::array<std::size_t, model::kUnitStateCount>, model::kUnitKindCount> counts_{};
     std::deque<std::pair<Unit *, model::Event>> queue_;
     bool draining_ = false;
+    bool reconfiguring_ = false; // a reload left units to swap or drop once they are down
     bool shutting_down_ = false;
     std::function<void()> shutdown_done_;
     std::vector<UnitObserver *> observers_;

@@ -107,9 +107,14 @@ void Engine::count(const Unit &u, int delta) {
 }
 
 void Engine::after_drain() {
+    // Nothing waits for a unit to be down (no reload in progress, no shutdown): nothing to look at. Without this,
+    // every drain (several per probe, per ping) would walk every unit.
+    if (!reconfiguring_ && !(shutting_down_ && shutdown_done_)) return;
     // Units that a reload changed or removed are swapped or dropped once down.
+    bool waiting = false;
     for (auto it = units_.begin(); it != units_.end();) {
         Unit &u = *it->second;
+        if ((u.removing || u.has_pending_spec()) && !u.down()) waiting = true;
         if (u.down() && u.removing) {
             count(u, -1);
             const UnitRef ref = u.ref;
@@ -130,6 +135,7 @@ void Engine::after_drain() {
         }
         ++it;
     }
+    reconfiguring_ = waiting;
     if (shutting_down_ && shutdown_done_ &&
         std::all_of(units_.begin(), units_.end(), [](const auto &kv) { return kv.second->down(); })) {
         kill_adopted();
@@ -193,6 +199,7 @@ void Engine::apply(const model::Config &config) {
         std::visit([](auto &ku) { ku.pending_spec.reset(); }, u->k);
         queue(*u, model::ev::Deactivate{model::DeactivateWhy::Removed});
     }
+    reconfiguring_ = true; // after_drain() looks for units to swap or drop until none is left
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
     dispatcher_->configure(config.notifiers, host);
