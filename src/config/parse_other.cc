@@ -245,6 +245,13 @@ std::string risky_regex(const std::string &re) {
     return {};
 }
 
+// What https and tls checks share: verify the certificate (tlsVerify), warn of its expiry (certExpiryWarningDays).
+void parse_certificate(Obj &o, model::CheckSpec &c) {
+    if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
+    if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
+        c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
+}
+
 // watchd's http/https checks: the request and what its answer must be (camelCase, as gossm's keys).
 void parse_http_check(Obj &o, model::CheckSpec &c) {
     bool url_ok = false;
@@ -302,9 +309,7 @@ void parse_http_check(Obj &o, model::CheckSpec &c) {
         }
     }
     if (o.get("followRedirects")) c.follow_redirects = o.boolean("followRedirects");
-    if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
-    if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
-        c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
+    parse_certificate(o, c);
     if (c.address.empty() && url_ok) { // "https://host:8443/x" → host, 8443
         const std::string rest = c.url.substr(c.protocol.size() + 3);
         const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
@@ -425,9 +430,7 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         else if (!o.get("port") && !web && c.protocol != "dns") o.error("port", "required");
         if (c.protocol == "tls") {
             if (auto n = o.str("serverName")) c.server_name = *n;
-            if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
-            if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
-                c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
+            parse_certificate(o, c);
         }
         if (c.protocol == "dns") {
             if (c.port == 0) c.port = 53; // shown in /json's key; the system's resolver is asked

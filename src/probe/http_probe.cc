@@ -62,14 +62,7 @@ base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, cons
         out.latency = r.total;
         out.error = judge(spec, r);
         out.ok = out.error.empty();
-        if (out.ok && r.cert_expiry) {
-            const base::Usec now = base::now_realtime();
-            if (*r.cert_expiry <= now + spec.cert_warning) {
-                const long days = static_cast<long>((*r.cert_expiry - std::min(now, *r.cert_expiry)) /
-                                                    (86400 * base::kUsecPerSec));
-                out.warning = "the certificate expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
-            }
-        }
+        if (out.ok) out.warning = expiry_warning(r.cert_expiry, spec.cert_warning);
         done(std::move(out));
     });
     if (!t) return base::unexpected(t.error());

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -62,6 +63,9 @@ private:
 base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_dns_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);
+// "the certificate expires in 5 days" when `expiry` (realtime µs) is within `within` of now; empty otherwise (no
+// expiry known, within 0, or later). Shared by the https and tls probes.
+std::string expiry_warning(std::optional<base::Usec> expiry, base::Usec within);
 // The URL an http check requests: its url, or <protocol>://<address>:<port><path>.
 std::string check_url(const model::CheckSpec &spec);
 

@@ -19,6 +19,14 @@ base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec,
     return start_socket_probe(loop_, spec, std::move(done));
 }
 
+std::string expiry_warning(std::optional<base::Usec> expiry, base::Usec within) {
+    if (!expiry || within == 0) return {};
+    const base::Usec now = base::now_realtime();
+    if (*expiry > now + within) return {};
+    const long days = static_cast<long>((*expiry - std::min(now, *expiry)) / (86400 * base::kUsecPerSec));
+    return "the certificate expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
+}
+
 std::string check_url(const model::CheckSpec &spec) {
     if (!spec.url.empty()) return spec.url;
     const bool v6 = spec.address.find(':') != std::string::npos && spec.address.front() != '[';

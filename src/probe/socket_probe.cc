@@ -1,12 +1,9 @@
 // tcp, tls and udp probes: resolve (a host name off the loop: resolver.h), connect, and for udp a datagram
 // out and a reply (or a refusal) back, all bounded by the check's timeout. See probe.h for what counts as up.
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
 
 #include "base/unique_fd.h"
@@ -83,16 +80,7 @@ private:
         if (!tls_) return finish_with(true, "");
         if (sock_source_) sock_source_->disable(); // the handshake watches the socket from now on
         auto h = net::TlsHandshake::start(loop_, std::move(sock_), server_name_, verify_, [this](net::TlsResult r) {
-            std::string warning;
-            if (r.ok && r.cert_expiry && cert_warning_ > 0) {
-                const base::Usec now = base::now_realtime();
-                if (*r.cert_expiry <= now + cert_warning_) {
-                    const long days = static_cast<long>((*r.cert_expiry - std::min(now, *r.cert_expiry)) /
-                                                        (86400 * base::kUsecPerSec));
-                    warning = "the certificate expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
-                }
-            }
-            finish_with(r.ok, std::move(r.error), std::move(warning));
+            finish_with(r.ok, std::move(r.error), r.ok ? expiry_warning(r.cert_expiry, cert_warning_) : std::string());
         });
         if (!h) return finish_with(false, "cannot start TLS: " + h.error().message());
         handshake_ = std::move(*h);
