@@ -10,9 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace fanout {
 
-long long now_ns();      // CLOCK_MONOTONIC
+using bench_util::now_ns; // CLOCK_MONOTONIC
 double thread_cpu_s();   // the calling thread's CPU time (user + system), seconds
 void pin_to(int cpu);    // the calling thread onto one CPU; -1: leave it
 int free_port();         // a free TCP port on 127.0.0.1

@@ -26,13 +26,7 @@ namespace fanout {
 
 namespace {
 
-sockaddr_in loopback(int port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
+using bench_util::loopback;
 
 constexpr std::uint64_t kConnTag = 1ULL << 32; // epoll data: a connection's fd | kConnTag; a listener's index alone
 constexpr std::string_view kOk = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
@@ -101,12 +95,6 @@ void ephemeral_range(int &lo, int &hi) {
 }
 
 } // namespace
-
-long long now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 double thread_cpu_s() {
     timespec ts{};

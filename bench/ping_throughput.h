@@ -5,9 +5,11 @@
 #include <string>
 #include <sys/types.h>
 
+#include "bench_util.h"
+
 namespace bench {
 
-long long now_ns(); // CLOCK_MONOTONIC
+using bench_util::now_ns; // CLOCK_MONOTONIC
 
 // What one flood measured: replies per second is the figure.
 struct Result {

@@ -30,13 +30,7 @@ constexpr const char *kPath = "/api/";
 constexpr const char *kJson = "application/json; charset=utf-8"; // what watchd and patrol send
 constexpr const char *kMarker = "PING-THROUGHPUT";                // the line our wrk script's done() writes
 
-sockaddr_in loopback(int port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
+using bench_util::loopback;
 
 // wrk's script: a static POST (no per-request Lua, so wrk stays as fast as without a script), and one line of
 // figures from done(). wrk counts a status >= 400 in errors.status ("Non-2xx or 3xx responses"); a 3xx cannot

@@ -19,13 +19,7 @@ constexpr unsigned kBatch = 64;     // datagrams per sendmmsg/recvmmsg
 constexpr unsigned kWindow = 256;   // pings in flight at most: the flooder never outruns the server's buffer
 constexpr std::size_t kSlot = 4096; // bytes kept of a reply
 
-sockaddr_in loopback(int port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
+using bench_util::loopback;
 
 int udp_socket(bool nonblock) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
@@ -138,12 +132,6 @@ int free_port() {
     getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
     close(fd);
     return ntohs(a.sin_port);
-}
-
-long long now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 const Transport &udp_transport() {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench_util.h"
 #include "sys/cgroup.h"
 
 namespace {
@@ -38,11 +39,7 @@ struct Sample {
     int pid;
 };
 
-long long now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+using bench_util::now_ns;
 
 // Receives one report, waiting at most until `deadline` (monotonic ns).
 bool receive(int fd, Sample &s, long long deadline) {
