@@ -10,6 +10,8 @@ void parse_apps(Obj &root, model::Config &cfg);
 void parse_services(Obj &root, model::Config &cfg);
 // gossm's "settings" (monitor, notifications) and "servers".
 void parse_gossm(Obj &root, model::Config &cfg);
+// The keys of one check kind (a server's "protocol"): tls, dns, udp's payload, http/https, exec.
+void parse_check_kind(Obj &o, model::CheckSpec &c);
 // "restart": {backoff-initial, backoff-max, backoff-reset, start-limit-burst, start-limit-interval} of an app or
 // a service.
 void parse_restart(Obj &unit, model::RestartPolicy &r);

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <regex>
 #include <map>
 #include <set>
 
@@ -215,121 +214,6 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
     if (n.kind != "sms") o.reject_unknown(); // gossm left sms "todo": its string fields are kept by the caller
 }
 
-// std::regex backtracks and recurses: a long or deeply nested pattern, or a quantified group that holds a quantifier
-// ("(a+)+"), could take exponential time or the whole stack on a bad body, inside watchd's loop. Those are refused.
-std::string risky_regex(const std::string &re) {
-    if (re.size() > 256) return "must be at most 256 bytes, got " + std::to_string(re.size());
-    std::vector<bool> quantified_inside; // per open group: does it hold a quantifier?
-    std::size_t depth_max = 0;
-    for (std::size_t i = 0; i < re.size(); ++i) {
-        const char ch = re[i];
-        if (ch == '\\') {
-            ++i;
-            continue;
-        }
-        if (ch == '(') {
-            quantified_inside.push_back(false);
-            depth_max = std::max(depth_max, quantified_inside.size());
-        } else if (ch == '*' || ch == '+' || ch == '{' || (ch == '?' && i > 0 && re[i - 1] != '(')) {
-            if (!quantified_inside.empty()) quantified_inside.back() = true;
-        } else if (ch == ')' && !quantified_inside.empty()) {
-            const bool inner = quantified_inside.back();
-            quantified_inside.pop_back();
-            const char next = i + 1 < re.size() ? re[i + 1] : '\0';
-            if (inner && (next == '*' || next == '+' || next == '{'))
-                return "a repeated group that holds a repetition (\"(a+)+\") can take exponential time; rewrite it";
-            if (inner && !quantified_inside.empty()) quantified_inside.back() = true;
-        }
-    }
-    if (depth_max > 8) return "groups nest " + std::to_string(depth_max) + " deep, at most 8";
-    return {};
-}
-
-// What https and tls checks share: verify the certificate (tlsVerify), warn of its expiry (certExpiryWarningDays).
-void parse_certificate(Obj &o, model::CheckSpec &c) {
-    if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify");
-    if (auto d = o.integer("certExpiryWarningDays", 0, 3650))
-        c.cert_warning = static_cast<base::Usec>(*d) * 86400 * base::kUsecPerSec;
-}
-
-// watchd's http/https checks: the request and what its answer must be (camelCase, as gossm's keys).
-void parse_http_check(Obj &o, model::CheckSpec &c) {
-    bool url_ok = false;
-    if (auto u = o.str("url")) {
-        url_ok = u->starts_with(c.protocol + "://");
-        if (!url_ok) o.error("url", "must start with " + c.protocol + "://, got " + shown(*u));
-        c.url = *u;
-    }
-    if (auto p = o.str("path")) {
-        if (p->empty() || p->front() != '/') o.error("path", "must start with /, got " + shown(*p));
-        c.path = *p;
-    }
-    if (auto m = o.str("method")) {
-        if (*m != "GET" && *m != "HEAD" && *m != "POST") o.error("method", "expected GET, HEAD or POST, got " + shown(*m));
-        c.method = *m;
-    }
-    if (const json::value *h = o.get("headers")) {
-        if (!h->is_object()) o.error("headers", "expected an object of header names to values, got " + kind_name(*h));
-        else
-            for (const auto &e : h->get_object()) {
-                const std::string name(e.key());
-                const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
-                    return std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch);
-                });
-                if (!token || !e.value().is_string() || e.value().get_string().find_first_of("\r\n") != json::string::npos)
-                    o.ctx().error(child_pointer(o.at("headers"), name), "expected a header name with a one-line string value");
-                else
-                    c.headers[name] = e.value().get_string();
-            }
-    }
-    if (const json::value *s = o.get("expectStatus")) {
-        auto one = [&](const json::value &v, const std::string &ptr) {
-            if (!v.is_int64() || v.get_int64() < 100 || v.get_int64() > 599)
-                o.ctx().error(ptr, "expected an HTTP status 100..599, got " + quote(v));
-            else
-                c.expect_status.push_back(static_cast<unsigned>(v.get_int64()));
-        };
-        if (s->is_array())
-            for (std::size_t i = 0; i < s->get_array().size(); ++i)
-                one(s->get_array()[i], child_pointer(o.at("expectStatus"), std::to_string(i)));
-        else
-            one(*s, o.at("expectStatus"));
-    }
-    if (auto b = o.str("bodyContains")) c.body_contains = *b;
-    if (auto r = o.str("bodyRegex")) {
-        if (const std::string why = risky_regex(*r); !why.empty()) {
-            o.error("bodyRegex", why);
-        } else {
-            try {
-                std::regex check(*r, std::regex::ECMAScript);
-                c.body_regex = *r;
-            } catch (const std::regex_error &e) {
-                o.error("bodyRegex", std::string("not a regular expression: ") + e.what());
-            }
-        }
-    }
-    if (o.get("followRedirects")) c.follow_redirects = o.boolean("followRedirects");
-    parse_certificate(o, c);
-    if (c.address.empty() && url_ok) { // "https://host:8443/x" → host, 8443
-        const std::string rest = c.url.substr(c.protocol.size() + 3);
-        const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
-        const std::size_t colon = authority.rfind(':');
-        const bool has_port = colon != std::string::npos && authority.find(']', colon) == std::string::npos;
-        c.address = has_port ? authority.substr(0, colon) : authority;
-        if (c.address.size() > 2 && c.address.front() == '[') c.address = c.address.substr(1, c.address.size() - 2);
-        if (has_port && c.port == 0) {
-            const std::string digits = authority.substr(colon + 1);
-            if (!digits.empty() && digits.size() <= 5 && digits.find_first_not_of("0123456789") == std::string::npos &&
-                std::stoul(digits) >= 1 && std::stoul(digits) <= 65535)
-                c.port = static_cast<std::uint16_t>(std::stoul(digits));
-            else
-                o.error("url", "has no valid port: " + shown(c.url));
-        }
-        if (c.address.empty()) o.error("url", "has no host: " + shown(c.url));
-    }
-    if (c.port == 0) c.port = c.protocol == "https" ? 443 : 80;
-}
-
 } // namespace
 
 void parse_services(Obj &root, model::Config &cfg) {
@@ -413,50 +297,30 @@ void parse_gossm(Obj &root, model::Config &cfg) {
         c.timeout = cfg.monitor.timeout;
         if (auto n = o.str("name", true)) c.name = *n;
         if (auto p = o.str("protocol", true)) {
-            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https" && *p != "tls" && *p != "dns")
-                o.error("protocol", "expected \"tcp\", \"udp\", \"http\", \"https\", \"tls\" or \"dns\", got " +
+            if (*p != "tcp" && *p != "udp" && *p != "http" && *p != "https" && *p != "tls" && *p != "dns" && *p != "exec")
+                o.error("protocol", "expected \"tcp\", \"udp\", \"http\", \"https\", \"tls\", \"dns\" or \"exec\", got " +
                                         shown(*p));
             c.protocol = *p;
         }
         // An http check may name its target by url alone; then its address and port (for /json) come from it.
         const bool web = c.protocol == "http" || c.protocol == "https";
         const bool by_url = web && o.get("url");
-        if (auto a = o.str("ipAddress", !by_url)) {
+        const bool exec = c.protocol == "exec"; // runs a command: no address, no port
+        if (auto a = o.str("ipAddress", !by_url && !exec)) {
             if (!is_listen_address(*a + ":1") && !is_listen_address("[" + *a + "]:1"))
                 o.error("ipAddress", "expected an IP address or host name, got " + shown(*a));
             c.address = *a;
         }
         if (auto p = o.integer("port", 1, 65535)) c.port = static_cast<std::uint16_t>(*p);
-        else if (!o.get("port") && !web && c.protocol != "dns") o.error("port", "required");
-        if (c.protocol == "tls") {
-            if (auto n = o.str("serverName")) c.server_name = *n;
-            parse_certificate(o, c);
-        }
-        if (c.protocol == "dns") {
-            if (c.port == 0) c.port = 53; // shown in /json's key; the system's resolver is asked
-            const json::value *e = o.get("expectAddress");
-            if (e && e->is_string()) {
-                if (auto one = o.str("expectAddress")) c.expect_addresses = {*one};
-            } else if (auto list = o.strings("expectAddress")) {
-                c.expect_addresses = *list;
-            }
-            for (const auto &a : c.expect_addresses)
-                if (!is_listen_address(a + ":1") && !is_listen_address("[" + a + "]:1"))
-                    o.error("expectAddress", "expected IP addresses, got " + shown(a));
-        }
+        else if (!o.get("port") && !web && !exec && c.protocol != "dns") o.error("port", "required");
         // gossm's docs: a server without its own (absent, or 0) takes the global one.
         for (const char *key : {"checkInterval", "timeout"}) {
             const json::value *v = o.get(key);
             if (v && v->is_int64() && v->get_int64() == 0) continue;
             if (auto d = positive_seconds(o, key)) (std::string_view(key) == "timeout" ? c.timeout : c.interval) = *d;
         }
-        if (auto p = o.str("payload")) { // watchd: the datagram a udp check sends
-            if (c.protocol != "udp") o.error("payload", "only a udp check sends a payload");
-            else if (p->size() > 1400) o.error("payload", "must be at most 1400 bytes, got " + std::to_string(p->size()));
-            c.payload = *p;
-        }
         c.disabled = o.boolean("disabled");
-        if (c.protocol == "http" || c.protocol == "https") parse_http_check(o, c);
+        parse_check_kind(o, c);
         o.get("x");
         o.reject_unknown();
         c.id = check_id(c.name, taken, next);

@@ -183,7 +183,7 @@ base::Usec notify_delay(unsigned b, unsigned k) {
 }
 
 std::string describe_target(const CheckSpec &s) {
-    return s.name + " (" + s.protocol + " " + s.address + ":" + std::to_string(s.port) + ")";
+    return s.name + " (" + s.protocol + " " + s.endpoint() + ")";
 }
 
 CheckStatus initial_status(const CheckSpec &spec, std::uint64_t cas_seed) {

@@ -39,6 +39,11 @@ std::string AppSpec::pid_file() const {
     return clean_path(working_directory + "/" + pid_path);
 }
 
+std::string CheckSpec::endpoint() const {
+    if (protocol == "exec") return command.empty() ? std::string() : command.front();
+    return address + ":" + std::to_string(port);
+}
+
 const AppSpec *Config::find_app(const std::string &id) const {
     auto it = std::find_if(apps.begin(), apps.end(), [&](const AppSpec &a) { return a.id == id; });
     return it == apps.end() ? nullptr : &*it;

@@ -128,7 +128,7 @@ struct CheckSpec {
     std::string name;
     std::string address;            // gossm ipAddress (IP or host name)
     std::uint16_t port = 0;
-    std::string protocol;           // "tcp" | "udp" (gossm's); "http" | "https" | "tls" | "dns" (watchd's)
+    std::string protocol;           // "tcp" | "udp" (gossm's); "http" | "https" | "tls" | "dns" | "exec" (watchd's)
     Usec interval = 15 * base::kUsecPerSec;
     Usec timeout = 5 * base::kUsecPerSec;
     std::string payload;            // udp: the datagram sent (watchd; gossm sends nothing); may be empty
@@ -146,7 +146,14 @@ struct CheckSpec {
     bool follow_redirects = true;
     bool tls_verify = true;
     Usec cert_warning = 14 * 86400 * base::kUsecPerSec; // https: warn when the certificate expires sooner; 0 = never
+    // exec (watchd): a command run with a timeout; up when it exits with one of expect_exit
+    std::vector<std::string> command; // absolute path first, then its arguments
+    std::string user, group;          // empty: watchd's own
+    std::vector<int> expect_exit{0};
     bool operator==(const CheckSpec &) const = default;
+
+    // What the check looks at, as gossm wrote it after the protocol: "10.0.0.1:80"; an exec check's command path.
+    std::string endpoint() const;
 };
 
 // One notifier of gossm's settings.notifications; kind-specific fields as strings.

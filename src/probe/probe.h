@@ -7,11 +7,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <vector>
 
 #include "base/result.h"
 #include "base/time.h"
+#include "base/unique_fd.h"
 #include "event/loop.h"
 #include "model/unit_spec.h"
+#include "event/source.h"
 #include "net/curl_multi.h"
 
 namespace watchd::probe {
@@ -28,6 +33,32 @@ using Done = std::function<void(Result)>;
 class Probe {
 public:
     virtual ~Probe() = default;
+};
+
+// The children of exec probes, each watched (pidfd) until it has ended and been reaped, even after its probe is
+// gone: a cancelled or timed-out probe's command is killed (its process group) and still reaped here, never left
+// a zombie, and never reaped by anyone else while watched (see owns()).
+class ExecChildren {
+public:
+    using Exited = std::function<void(const siginfo_t &)>;
+    explicit ExecChildren(event::Loop &loop);
+    ~ExecChildren();
+    ExecChildren(const ExecChildren &) = delete;
+    ExecChildren &operator=(const ExecChildren &) = delete;
+
+    // Watches a spawned child (pid and its pidfd); `exited` runs once, from the loop, when it ends, unless it was
+    // abandon()ed first. Fails (and kills the child) when the loop cannot watch it.
+    base::Result<void> watch(pid_t pid, base::Pidfd fd, Exited exited);
+    // Its probe is gone: the child's process group is killed, and the child reaped when it ends.
+    void abandon(pid_t pid);
+    // Whether pid is a child watched here (the daemon's orphan reaper must leave it alone).
+    bool owns(pid_t pid) const;
+
+private:
+    struct Child;
+    event::Loop &loop_;
+    std::vector<std::unique_ptr<Child>> children_;
+    std::unique_ptr<event::Timer> sweeper_;
 };
 
 // Starts probes of every kind; owns what they share (libcurl's multi handle, made on the first http check).
@@ -51,18 +82,27 @@ public:
     //        tls_verify is off); warns when the certificate expires within cert_warning.
     //   dns: the name (address) resolves through the system's resolver within the timeout, and when the spec
     //        lists expected addresses, to one of them.
+    //   exec: the command runs (as the spec's user and group, in /, with a minimal environment and
+    //        WATCHD_CHECK_ID, its output read); up when it exits with an expected code (0 by default); down with
+    //        its exit status and the first line it wrote, or when it is killed; at the timeout its process group
+    //        is killed and the check is down.
     //   Addresses are IP addresses or host names (resolved off the loop).
     base::Result<std::unique_ptr<Probe>> start(const model::CheckSpec &spec, Done done);
+    // Whether pid is an exec probe's child, alive or not yet reaped (see ExecChildren::owns).
+    bool owns_child(pid_t pid) const { return children_ && children_->owns(pid); }
 
 private:
     event::Loop &loop_;
     std::unique_ptr<net::CurlMulti> curl_;
+    std::unique_ptr<ExecChildren> children_;
 };
 
 // The socket probes (socket_probe.cc) and the http probe (http_probe.cc).
 base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_dns_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);
+base::Result<std::unique_ptr<Probe>> start_exec_probe(event::Loop &loop, ExecChildren &children,
+                                                      const model::CheckSpec &spec, Done done);
 // "the certificate expires in 5 days" when `expiry` (realtime µs) is within `within` of now; empty otherwise (no
 // expiry known, within 0, or later). Shared by the https and tls probes.
 std::string expiry_warning(std::optional<base::Usec> expiry, base::Usec within);

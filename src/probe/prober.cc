@@ -16,6 +16,10 @@ base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec,
         return start_http_probe(*curl_, spec, std::move(done));
     }
     if (spec.protocol == "dns") return start_dns_probe(loop_, spec, std::move(done));
+    if (spec.protocol == "exec") {
+        if (!children_) children_ = std::make_unique<ExecChildren>(loop_);
+        return start_exec_probe(loop_, *children_, spec, std::move(done));
+    }
     return start_socket_probe(loop_, spec, std::move(done));
 }
 

@@ -158,11 +158,11 @@ void Engine::note_session(Unit &u, pid_t pid, pid_t session) {
 namespace {
 
 // The watched children of every unit: sd-event reaps those (P_PIDFD); reap_orphans() must leave them be.
-bool is_watched_child(const std::map<UnitRef, std::unique_ptr<Unit>> &units, pid_t pid) {
+bool is_watched_child(const std::map<UnitRef, std::unique_ptr<Unit>> &units, const probe::Prober *prober, pid_t pid) {
     for (const auto &[ref, u] : units)
         for (const auto &p : u->rt.processes)
             if (p->child && p->pid == pid) return true;
-    return false;
+    return prober && prober->owns_child(pid); // an exec check's command
 }
 
 std::string describe_exit(const sys::ExitInfo &e) {
@@ -174,7 +174,7 @@ std::string describe_exit(const sys::ExitInfo &e) {
 // SIGCHLD (and after each exit of an app's process): reap every adopted orphan that has exited, saying whose it was.
 void Engine::reap_orphans() {
     for (pid_t pid : sys::own_children()) {
-        if (is_watched_child(units_, pid)) continue;
+        if (is_watched_child(units_, prober_.get(), pid)) continue;
         const auto ids = sys::process_ids(pid);
         if (!ids || !ids->zombie) continue;
         const auto exit = sys::reap_pid(pid);
@@ -201,7 +201,7 @@ void Engine::kill_leftovers(Unit &u, std::string_view why) {
         if (session > 1 && ::kill(-session, 0) == 0)
             for (pid_t pid : sys::kill_session(session, SIGKILL)) killed.push_back(pid);
     for (pid_t pid : sys::own_children()) {
-        if (is_watched_child(units_, pid) || std::find(killed.begin(), killed.end(), pid) != killed.end()) continue;
+        if (is_watched_child(units_, prober_.get(), pid) || std::find(killed.begin(), killed.end(), pid) != killed.end()) continue;
         const std::string instance = sys::process_env(pid, "WATCHD_INSTANCE_ID");
         if (instance.empty() || std::find(u.rt.ended_instances.begin(), u.rt.ended_instances.end(), instance) ==
                                     u.rt.ended_instances.end())
@@ -222,7 +222,7 @@ void Engine::kill_leftovers(Unit &u, std::string_view why) {
 void Engine::kill_adopted() {
     if (!subreaper_) return;
     for (pid_t pid : sys::own_children()) {
-        if (is_watched_child(units_, pid)) continue;
+        if (is_watched_child(units_, prober_.get(), pid)) continue;
         const auto ids = sys::process_ids(pid);
         if (!ids || ids->zombie) continue;
         const std::string app = sys::process_env(pid, "WATCHD_ID");

@@ -45,8 +45,7 @@ struct UnitView : model::UnitFacts {
     // Checks only: the target, and the probes' results (oldest first; filled only with the history).
     struct Check {
         std::string protocol;
-        std::string address;
-        std::uint16_t port = 0;
+        std::string endpoint; // "10.0.0.1:80" (model::CheckSpec::endpoint)
         std::vector<model::CheckSample> samples;
     };
     std::optional<Check> check;

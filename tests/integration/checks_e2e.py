@@ -16,6 +16,9 @@ loopback listeners this test starts, in real time.
   followed, a 302 where 200 is expected is down), a body that does not match the regex is down; https with a
   certificate that expires in 3 days is up with a warning when verification is off, and down when it is on (a
   self-signed certificate is not trusted).
+- exec (watchd's): exit 0 is up, exit 2 is down with the first line of its output, a command that outlives the
+  timeout is killed with what it started in the background, a missing binary is down saying why; watchd (the
+  orphans' subreaper here) leaves no zombie behind.
 
 Usage: checks_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per check)
 """
@@ -124,6 +127,9 @@ silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never answer
 silent.bind(("127.0.0.1", silent_port))
 
 
+SLEEP_MARK = f"777.{os.getpid()}"  # the exec check's sleepers, found by their argument
+
+
 def server(name, proto, port, **extra):
     return dict({"name": name, "ipAddress": "127.0.0.1", "port": port, "protocol": proto}, **extra)
 
@@ -145,7 +151,13 @@ write_config(CONF, {
                 {"name": "dns local", "protocol": "dns", "ipAddress": "localhost", "expectAddress": ["127.0.0.1", "::1"]},
                 {"name": "dns wrong", "protocol": "dns", "ipAddress": "localhost", "expectAddress": "10.9.9.9"},
                 {"name": "dns missing", "protocol": "dns", "ipAddress": "no-such-host.invalid"},
-                server("tls strict", "https", tls_port, path="/ok")],
+                server("tls strict", "https", tls_port, path="/ok"),
+                {"name": "exec ok", "protocol": "exec", "command": ["/bin/sh", "-c", "echo OK; exit 0"]},
+                {"name": "exec fail", "protocol": "exec",
+                 "command": ["/bin/sh", "-c", "echo 'DISK CRITICAL - /var is 99% full'; echo detail; exit 2"]},
+                {"name": "exec slow", "protocol": "exec", "timeout": 1,
+                 "command": ["/bin/sh", "-c", f"sleep {SLEEP_MARK} & sleep {SLEEP_MARK}"]},
+                {"name": "exec missing", "protocol": "exec", "command": ["/nonexistent/check_thing"]}],
     "http": {"listen": [f"127.0.0.1:{http_port}"]}, "udp": {"listen": []},
 })
 p = RUN.start()
@@ -195,8 +207,37 @@ expect = {"web ok": "reached", "web fail": "not reached: HTTP 500 (expected 2xx 
           "tls strict": "not reached: ", "raw tls lax": "reached",
           "raw tls strict": "not reached: certificate: self-signed certificate",
           "tls on plain": "not reached: handshake: ", "dns local": "reached", "dns wrong": "not reached: resolves to ",
-          "dns missing": "not reached: "}  # cannot resolve it, or no answer within the timeout (no network)
+          "dns missing": "not reached: ",  # cannot resolve it, or no answer within the timeout (no network)
+          "exec ok": "reached", "exec fail": "not reached: exited with status 2: DISK CRITICAL - /var is 99% full",
+          "exec slow": "not reached: timed out after 1s, killed",
+          "exec missing": "not reached: cannot run /nonexistent/check_thing: "}  # cannot resolve it, or no answer within the timeout (no network)
 wait_for(lambda: all(web_result(n) for n in expect), timeout=8)
+
+
+def sleepers():
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if SLEEP_MARK.encode() in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def zombies_of(ppid):
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if fields[0] == "Z" and int(fields[1]) == ppid:
+                found.append(pid)
+        except (OSError, IndexError, ValueError):
+            pass
+    return found
+
 for name, want in expect.items():
     got = web_result(name) or ""
     check(got.startswith(want), f"{name}: {got or 'no result'}")
@@ -208,6 +249,10 @@ raw = re.search(r"check raw-tls-lax: raw tls lax \(tls 127\.0\.0\.1:%d\): the ce
                 read(LOG))
 check(raw is not None, "tls: the certificate's expiry is warned about too")
 check(last(status()[0], key("http", web_port)) is not None, "http checks are in /json too")
+check(last(status()[0], "exec /bin/sh") is not None, "exec checks are in /json, keyed by their command")
+# the slow command was killed at each timeout with what it started; nothing is left but (at most) this round's
+left = wait_for(lambda: len(sleepers()) <= 2 or None, timeout=3)
+check(left is not None, f"exec: a timed-out command and its background child are killed ({len(sleepers())} left)")
 
 # the flaky listener goes away: down, notified; back: up again
 flaky.close()
@@ -233,9 +278,14 @@ if len(closed_lines) >= 3:
 probes = len((status()[0] or {}).get(key("tcp", closed_port), []))
 check(probes >= 9, f"while it was probed every second ({probes} results)")
 
+zombies = zombies_of(p.pid)
+time.sleep(0.3)
+zombies = [z for z in zombies if z in zombies_of(p.pid)]  # a zombie for a moment is a process being reaped
+check(not zombies, f"no zombie children of watchd after exec checks ran for seconds ({zombies})")
 web.shutdown()
 tls.shutdown()
 rc = stop(p)
+check(wait_for(lambda: not sleepers() or None, timeout=3) is not None, "no exec check command outlives watchd")
 check(rc == 0, f"watchd stops cleanly ({rc})")
 stop_servers.set()
 sys.exit(finish(read(LOG), WORK))

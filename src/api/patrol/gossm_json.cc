@@ -16,7 +16,7 @@ std::string render_gossm_json(const supervisor::SupervisorView &v) {
     // Two checks of one target would be two keys in gossm (its map is keyed by server); kept apart here too.
     std::multimap<std::string, const supervisor::UnitView *> checks;
     for (const auto &u : v.units)
-        if (u.check) checks.emplace(u.check->protocol + " " + u.check->address + ":" + std::to_string(u.check->port), &u);
+        if (u.check) checks.emplace(u.check->protocol + " " + u.check->endpoint, &u);
     std::string out = "{";
     bool first = true;
     for (const auto &[key, u] : checks) {

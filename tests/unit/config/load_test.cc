@@ -235,6 +235,37 @@ TEST(Load, GossmServersTakeTheGlobalValuesWhenTheirsAreMissingOrZero) {
                "must start with https://");
 }
 
+TEST(Load, ExecChecksRunACommandAndNeedNoAddress) {
+    auto r = load_from_string(R"({"servers": [
+        {"name": "disk", "protocol": "exec", "command": ["/usr/lib/nagios/plugins/check_disk", "-w", "10%"],
+         "user": "nobody", "expectExit": [0, 1], "timeout": 2},
+        {"name": "true", "protocol": "exec", "command": ["/bin/true"]}]})",
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    const auto &c = r.config->checks;
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c[0].command, (std::vector<std::string>{"/usr/lib/nagios/plugins/check_disk", "-w", "10%"}));
+    EXPECT_EQ(c[0].user, "nobody");
+    EXPECT_EQ(c[0].expect_exit, (std::vector<int>{0, 1}));
+    EXPECT_EQ(c[0].timeout, 2 * base::kUsecPerSec);
+    EXPECT_EQ(c[0].endpoint(), "/usr/lib/nagios/plugins/check_disk");
+    EXPECT_EQ(c[1].expect_exit, (std::vector<int>{0}));
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec"}]})", "/servers/0/command", "required");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec", "command": ["check_disk"]}]})", "/servers/0/command",
+               "absolute path");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec", "command": []}]})", "/servers/0/command",
+               "absolute path");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec", "command": ["/bin/true"], "expectExit": [0, 256]}]})",
+               "/servers/0/expectExit/1", "exit code 0..255");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec", "command": ["/bin/true"], "expectExit": []}]})",
+               "/servers/0/expectExit", "at least one");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "tcp", "ipAddress": "1.2.3.4", "port": 1,
+                                "command": ["/bin/true"]}]})",
+               "/servers/0/command", "unknown");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "icmp", "ipAddress": "1.2.3.4", "port": 1}]})",
+               "/servers/0/protocol", "\"exec\"");
+}
+
 TEST(Load, ServiceAndServerRules) {
     expect_one(R"({"services": {"ssh": {"name": "SSH", "service": "ssh"}}})", "/services/ssh/management", "required");
     expect_one(R"({"services": {"ssh": {"management": 3, "name": "SSH", "service": "ssh"}}})",
