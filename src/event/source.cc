@@ -1,6 +1,7 @@
 // sd-event source wrappers. Callbacks are noexcept trampolines: an escaping exception is a bug, logged, ignored.
 #include "event/source.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <sys/epoll.h>
@@ -52,12 +53,13 @@ int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) 
     return guarded("io", [&] { self->cb_(revents); });
 }
 
-base::Result<std::unique_ptr<Timer>> Timer::create(Loop &loop, Callback cb, Priority priority) {
+base::Result<std::unique_ptr<Timer>> Timer::create(Loop &loop, Callback cb, Priority priority, base::Usec accuracy) {
     std::unique_ptr<Timer> t(new Timer());
     t->cb_ = std::move(cb);
     sd_event_source *raw = nullptr;
-    // Accuracy 1 ms: sd-event's default (0) allows it to coalesce a timer up to 250 ms after its deadline.
-    int r = sd_event_add_time(loop.raw(), &raw, CLOCK_MONOTONIC, UINT64_MAX, 1000, &Timer::dispatch, t.get());
+    // Accuracy 1 ms unless asked: sd-event's default (0) allows it to coalesce a timer up to 250 ms after its deadline.
+    int r = sd_event_add_time(loop.raw(), &raw, CLOCK_MONOTONIC, UINT64_MAX, std::max<base::Usec>(accuracy, 1),
+                              &Timer::dispatch, t.get());
     if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_add_time"));
     t->src_.reset(raw);
     sd_event_source_set_priority(raw, static_cast<int>(priority));

@@ -52,11 +52,15 @@ private:
     SourcePtr src_;
 };
 
-// A re-armable one-shot timer on CLOCK_MONOTONIC, accurate to 1 ms.
+// A re-armable one-shot timer on CLOCK_MONOTONIC, accurate to 1 ms unless told otherwise.
 class Timer {
 public:
     using Callback = std::function<void()>;
-    static base::Result<std::unique_ptr<Timer>> create(Loop &loop, Callback cb, Priority priority = Priority::Normal);
+    // `accuracy`: how late it may fire, so that sd-event can wake once for several timers (1 ms by default; a
+    // timeout that only has to end something eventually can take more, and then costs no re-arm of the loop's
+    // timerfd when it is set or cancelled).
+    static base::Result<std::unique_ptr<Timer>> create(Loop &loop, Callback cb, Priority priority = Priority::Normal,
+                                                       base::Usec accuracy = base::kUsecPerMsec);
     Timer(const Timer &) = delete;
     Timer &operator=(const Timer &) = delete;
     // Fires once at `at` (CLOCK_MONOTONIC µs; a time in the past fires on the next iteration); re-arming moves it.

@@ -19,7 +19,7 @@ public:
         auto finish = event::Timer::create(loop_, [this] { report(); });
         auto timeout = event::Timer::create(loop_, [this] {
             finish_with(false, "no answer within " + base::format_duration(spec_.timeout));
-        });
+        }, event::Priority::Normal, timeout_accuracy(spec_.timeout));
         if (!finish || !timeout) return false;
         finish_ = std::move(*finish);
         timeout_ = std::move(*timeout);

@@ -117,7 +117,7 @@ public:
         auto timeout = event::Timer::create(loop_, [this] {
             if (pid_) (void)sys::kill_group(pid_, SIGKILL);
             finish_with(false, "timed out after " + base::format_duration(spec_.timeout) + ", killed");
-        });
+        }, event::Priority::Normal, timeout_accuracy(spec_.timeout));
         if (!finish || !timeout) return false;
         finish_ = std::move(*finish);
         timeout_ = std::move(*timeout);

@@ -3,6 +3,7 @@
 // and a completion callback).
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,7 +62,10 @@ private:
     std::unique_ptr<event::Timer> sweeper_;
 };
 
-// Starts probes of every kind; owns what they share (libcurl's multi handle, made on the first http check).
+class SocketPoll;
+
+// Starts probes of every kind; owns what they share, each made when the first probe needs it: libcurl's multi
+// handle (http), the exec probes' children, the socket probes' epoll set.
 class Prober {
 public:
     explicit Prober(event::Loop &loop);
@@ -95,10 +99,12 @@ private:
     event::Loop &loop_;
     std::unique_ptr<net::CurlMulti> curl_;
     std::unique_ptr<ExecChildren> children_;
+    std::unique_ptr<SocketPoll> sockets_;
 };
 
 // The socket probes (socket_probe.cc) and the http probe (http_probe.cc).
-base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, SocketPoll &poll, const model::CheckSpec &spec,
+                                                        Done done);
 base::Result<std::unique_ptr<Probe>> start_dns_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_exec_probe(event::Loop &loop, ExecChildren &children,
@@ -106,6 +112,11 @@ base::Result<std::unique_ptr<Probe>> start_exec_probe(event::Loop &loop, ExecChi
 // "the certificate expires in 5 days" when `expiry` (realtime µs) is within `within` of now; empty otherwise (no
 // expiry known, within 0, or later). Shared by the https and tls probes.
 std::string expiry_warning(std::optional<base::Usec> expiry, base::Usec within);
+// How late a probe's timeout may fire: 1/20 of it, at most 50 ms (sd-event then wakes for it together with other
+// timers, and setting or cancelling it never re-arms the loop's timerfd while another timer is due sooner).
+inline base::Usec timeout_accuracy(base::Usec timeout) {
+    return std::clamp<base::Usec>(timeout / 20, base::kUsecPerMsec, 50 * base::kUsecPerMsec);
+}
 // The URL an http check requests: its url, or <protocol>://<address>:<port><path>.
 std::string check_url(const model::CheckSpec &spec);
 

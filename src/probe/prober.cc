@@ -1,6 +1,8 @@
 // The Prober: one entry to every probe kind, and the curl multi handle the http probes share.
 #include "probe/probe.h"
 
+#include "probe/socket_poll.h"
+
 namespace watchd::probe {
 
 Prober::Prober(event::Loop &loop) : loop_(loop) {}
@@ -20,7 +22,12 @@ base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec,
         if (!children_) children_ = std::make_unique<ExecChildren>(loop_);
         return start_exec_probe(loop_, *children_, spec, std::move(done));
     }
-    return start_socket_probe(loop_, spec, std::move(done));
+    if (!sockets_) {
+        auto p = SocketPoll::create(loop_);
+        if (!p) return base::unexpected(p.error());
+        sockets_ = std::move(*p);
+    }
+    return start_socket_probe(loop_, *sockets_, spec, std::move(done));
 }
 
 std::string expiry_warning(std::optional<base::Usec> expiry, base::Usec within) {

@@ -10,31 +10,30 @@
 #include "event/source.h"
 #include "probe/probe.h"
 #include "probe/resolver.h"
+#include "probe/socket_poll.h"
 #include "net/tls_client.h"
 
 namespace watchd::probe {
 
 namespace {
 
-class SocketProbe final : public Probe {
+class SocketProbe final : public Probe, private SocketPoll::Client {
 public:
-    SocketProbe(event::Loop &loop, const model::CheckSpec &spec, Done done)
-        : loop_(loop), udp_(spec.protocol == "udp"), tls_(spec.protocol == "tls"), host_(spec.address),
+    SocketProbe(event::Loop &loop, SocketPoll &poll, const model::CheckSpec &spec, Done done)
+        : loop_(loop), poll_(poll), udp_(spec.protocol == "udp"), tls_(spec.protocol == "tls"), host_(spec.address),
           port_(spec.port), payload_(spec.payload), timeout_(spec.timeout),
           server_name_(spec.server_name.empty() ? spec.address : spec.server_name), verify_(spec.tls_verify),
           cert_warning_(spec.cert_warning), done_(std::move(done)) {}
-    ~SocketProbe() override = default;
+    ~SocketProbe() override { poll_.forget(slot_); }
 
     bool begin() {
         started_ = base::now_monotonic();
-        auto finish = event::Timer::create(loop_, [this] { report(); });
         auto timeout = event::Timer::create(loop_, [this] {
             // udp: no reply and no refusal within the timeout counts as up (see probe.h)
             if (udp_ && connected_) return finish_with(true, "");
             finish_with(false, "timed out after " + base::format_duration(timeout_));
-        });
-        if (!finish || !timeout) return false;
-        finish_ = std::move(*finish);
+        }, event::Priority::Normal, timeout_accuracy(timeout_));
+        if (!timeout) return false;
         timeout_timer_ = std::move(*timeout);
         timeout_timer_->arm(started_ + timeout_);
         Address a;
@@ -65,20 +64,19 @@ private:
                 return finish_with(false, std::string("cannot send: ") + std::strerror(errno));
             return watch(event::io::kReadable);
         }
-        if (r == 0) return connected();
+        if (r == 0) return connected(false);
         watch(event::io::kWritable);
     }
 
     void watch(std::uint32_t events) {
-        auto src = event::IoSource::create(loop_, sock_.get(), events, [this](std::uint32_t) { ready(); });
-        if (!src) return finish_with(false, "cannot watch the socket: " + src.error().message());
-        sock_source_ = std::move(*src);
+        if (auto ok = poll_.wait(sock_.get(), events, this, slot_); !ok)
+            finish_with(false, "cannot watch the socket: " + ok.error().message());
     }
 
-    // tcp: connected is up; tls: the handshake comes next.
-    void connected() {
-        if (!tls_) return finish_with(true, "");
-        if (sock_source_) sock_source_->disable(); // the handshake watches the socket from now on
+    // tcp: connected is up; tls: the handshake comes next. `now`: from the poll (see finish_with).
+    void connected(bool now) {
+        if (!tls_) return finish_with(true, "", {}, now);
+        poll_.forget(slot_); // the handshake watches the socket from now on
         auto h = net::TlsHandshake::start(loop_, std::move(sock_), server_name_, verify_, [this](net::TlsResult r) {
             finish_with(r.ok, std::move(r.error), r.ok ? expiry_warning(r.cert_expiry, cert_warning_) : std::string());
         });
@@ -86,35 +84,43 @@ private:
         handshake_ = std::move(*h);
     }
 
-    void ready() {
+    // From the poll (which its callers may destroy this probe from: see socket_poll.h): told at once.
+    void ready(std::uint32_t) override {
+        if (finished_) return;
         if (udp_) {
             char buf[512];
             const ssize_t n = ::recv(sock_.get(), buf, sizeof buf, 0);
-            if (n >= 0) return finish_with(true, "");
-            if (errno == EAGAIN || errno == EINTR) return;
-            if (errno == ECONNREFUSED) return finish_with(false, "refused (ICMP port unreachable)");
-            return finish_with(false, std::strerror(errno));
+            if (n >= 0) return finish_with(true, "", {}, true);
+            if (errno == EAGAIN || errno == EINTR) return watch(event::io::kReadable);
+            if (errno == ECONNREFUSED) return finish_with(false, "refused (ICMP port unreachable)", {}, true);
+            return finish_with(false, std::strerror(errno), {}, true);
         }
         int err = 0;
         socklen_t len = sizeof err;
         if (::getsockopt(sock_.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-        if (err == 0) return connected();
-        finish_with(false, std::strerror(err));
+        if (err == 0) return connected(true);
+        finish_with(false, std::strerror(err), {}, true);
     }
 
-    // The result is told on the next loop iteration: never inside start(), never inside a source's own callback.
-    void finish_with(bool ok, std::string error, std::string warning = {}) {
+    // The result is told at once when `now` (from the poll's dispatch, where the caller may do anything), else on
+    // the next loop iteration: never inside start(), and never inside the callback of a source this probe owns.
+    void finish_with(bool ok, std::string error, std::string warning = {}, bool now = false) {
         if (finished_) return;
         finished_ = true;
         result_ = {ok, base::now_monotonic() - started_, std::move(error), std::move(warning)};
         if (!result_.error.empty()) result_.error[0] = static_cast<char>(std::tolower(result_.error[0]));
-        if (sock_source_) sock_source_->disable();
+        poll_.forget(slot_);
         timeout_timer_->cancel();
+        if (now) return report();
+        if (!finish_) {
+            auto t = event::Timer::create(loop_, [this] { report(); });
+            if (!t) return report(); // no memory for a timer: the caller copes with a result from here
+            finish_ = std::move(*t);
+        }
         finish_->arm(1);
     }
 
     void report() {
-        sock_source_.reset();
         resolver_.reset();
         handshake_.reset();
         sock_ = {};
@@ -122,6 +128,8 @@ private:
     }
 
     event::Loop &loop_;
+    SocketPoll &poll_;
+    SocketPoll::Slot slot_;
     const bool udp_;
     const bool tls_;
     const std::string host_;
@@ -140,15 +148,15 @@ private:
     // Sources last: destroyed first.
     std::unique_ptr<Resolver> resolver_;
     std::unique_ptr<net::TlsHandshake> handshake_;
-    std::unique_ptr<event::IoSource> sock_source_;
     std::unique_ptr<event::Timer> timeout_timer_;
     std::unique_ptr<event::Timer> finish_;
 };
 
 } // namespace
 
-base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, const model::CheckSpec &spec, Done done) {
-    auto p = std::make_unique<SocketProbe>(loop, spec, std::move(done));
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, SocketPoll &poll, const model::CheckSpec &spec,
+                                                        Done done) {
+    auto p = std::make_unique<SocketProbe>(loop, poll, spec, std::move(done));
     if (!p->begin()) return base::unexpected(base::Error{std::make_error_code(std::errc::not_enough_memory),
                                                           "probe", "cannot add the probe's sources to the loop"});
     return std::unique_ptr<Probe>(std::move(p));

@@ -92,6 +92,10 @@ private:
     void do_stop_probe(Unit &u);
     void launch_probe(Unit &u);
     void probes_next();
+    // Checks' probe timers: one heap and one loop timer for all of them (see checks.cc).
+    void schedule_check(Unit &u, base::Usec at);
+    void unschedule_check(Unit &u, bool forever = false);
+    void run_due_checks();
 
     // supervisor.cc: the queue, reloads, views
     void post(Unit &u, model::Event e);
@@ -176,6 +180,15 @@ private:
     std::deque<Unit *> probe_queue_;               // checks waiting for a probe slot, oldest first
     unsigned probes_running_ = 0;
     std::unique_ptr<probe::Prober> prober_;        // made with the first check's first probe
+    struct Due {
+        base::Usec at;
+        std::uint64_t seq; // the unit's schedule_seq when it was set; another one: cancelled or moved
+        Unit *unit;
+        bool operator>(const Due &o) const { return at > o.at; }
+    };
+    std::vector<Due> due_;                         // a min-heap on `at` (std::push_heap with std::greater)
+    std::uint64_t due_seq_ = 0;
+    std::unique_ptr<event::Timer> due_timer_;      // at the earliest entry of due_
     std::unique_ptr<notify::Dispatcher> dispatcher_; // alerts to the configured notifiers
 };
 

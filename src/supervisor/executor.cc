@@ -351,6 +351,7 @@ void Engine::drain_output(Unit &u, OutputReader &r) {
 }
 
 void Engine::arm_timer(Unit &u, mdl::TimerKind k, base::Usec at) {
+    if (u.ref.kind == UnitKind::Check && k == mdl::TimerKind::State) return schedule_check(u, at);
     auto &slot = k == mdl::TimerKind::State ? u.rt.state_timer : u.rt.exec_timer;
     if (!slot) {
         auto t = event::Timer::create(loop_, [this, &u, k] { post(u, mdl::ev::TimerFired{k}); });
@@ -364,6 +365,7 @@ void Engine::arm_timer(Unit &u, mdl::TimerKind k, base::Usec at) {
 }
 
 void Engine::cancel_timer(Unit &u, mdl::TimerKind k) {
+    if (u.ref.kind == UnitKind::Check && k == mdl::TimerKind::State) return unschedule_check(u);
     auto &slot = k == mdl::TimerKind::State ? u.rt.state_timer : u.rt.exec_timer;
     if (slot) slot->cancel();
 }

@@ -121,6 +121,7 @@ void Engine::after_drain() {
             remove_cgroup(u);
             if (const ServiceUnit *s = u.service()) release_unit(s->spec.unit, &u);
             do_stop_probe(u);
+            unschedule_check(u, true);
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
             for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_removed(ref);

@@ -76,6 +76,7 @@ struct RuleRuntime {
 struct UnitRuntime {
     std::unique_ptr<probe::Probe> probe; // a check's probe in flight
     bool probe_queued = false;           // a check's probe waits for a free slot (maxConnections)
+    std::uint64_t schedule_seq = 0;      // a check's next probe is in Engine's due_ heap under this number (0: not)
     std::vector<std::unique_ptr<WatchedProcess>> processes;
     std::vector<std::unique_ptr<OutputReader>> outputs;
     std::unique_ptr<event::Timer> state_timer;
