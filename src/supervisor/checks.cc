@@ -63,7 +63,7 @@ void Engine::probes_next() {
 // one source per iteration, each iteration an epoll_wait and a timerfd_settime of its own). Started up to kEarly
 // before its time, a check keeps its fixed rate: the machine schedules the next from the due time, not from now.
 namespace {
-constexpr base::Usec kEarly = 2 * base::kUsecPerMsec;
+constexpr base::Usec kEarly = 4 * base::kUsecPerMsec;
 }
 
 void Engine::schedule_check(Unit &u, base::Usec at) {
@@ -90,6 +90,7 @@ void Engine::unschedule_check(Unit &u, bool forever) {
 }
 
 void Engine::run_due_checks() {
+    graveyard_.clear(); // called from its own timer: nothing retired is on the stack
     const base::Usec now = base::now_monotonic();
     while (!due_.empty() && due_.front().at <= now + kEarly) {
         std::pop_heap(due_.begin(), due_.end(), std::greater<>());

@@ -24,12 +24,17 @@ bool Unit::has_pending_spec() const {
     return std::visit([](const auto &ku) { return ku.pending_spec.has_value(); }, k);
 }
 
+namespace {
+constexpr base::Usec kGraveyardDelay = 50 * base::kUsecPerMsec;
+}
+
 Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
     : loop_(loop), launcher_(options.app_fd_soft_limit), instance_id_(base::uuid_v4()), started_(base::now_realtime()),
       cgroups_(options.cgroups), subreaper_(options.subreaper), manager_(options.manager) {
     if (manager_) manager_->set_listener(this);
-    // Freeing retired resources can wait until nothing else is pending.
-    auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle);
+    // Freeing retired resources can wait: until nothing else is pending, some 50 ms later (a timer that sd-event may
+    // fire with others, so retiring a probe's resources costs the loop no wake-up and no timerfd re-arm of its own).
+    auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle, kGraveyardDelay);
     if (t) reaper_ = std::move(*t);
     dispatcher_ = std::make_unique<notify::Dispatcher>(loop_, [](int priority, const std::string &m) {
         sys::log::daemon(priority, m);
@@ -55,7 +60,7 @@ model::Now Engine::now() const { return {base::now_monotonic(), base::now_realti
 
 void Engine::retire(std::shared_ptr<void> p) {
     graveyard_.push_back(std::move(p));
-    if (reaper_ && !reaper_->armed()) reaper_->arm(1); // in the past: runs on the next loop iteration
+    if (reaper_ && !reaper_->armed()) reaper_->arm(base::now_monotonic() + kGraveyardDelay);
 }
 
 void Engine::post(Unit &u, model::Event e) {
