@@ -320,6 +320,8 @@ void parse_gossm(Obj &root, model::Config &cfg) {
             if (auto d = positive_seconds(o, key)) (std::string_view(key) == "timeout" ? c.timeout : c.interval) = *d;
         }
         c.disabled = o.boolean("disabled");
+        if (auto r = o.integer("rise", 1, 100)) c.rise = static_cast<unsigned>(*r);
+        if (auto f = o.integer("fall", 1, 100)) c.fall = static_cast<unsigned>(*f);
         parse_check_kind(o, c);
         o.get("x");
         o.reject_unknown();

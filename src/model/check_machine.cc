@@ -1,6 +1,8 @@
 // The check state machine (see the spec comment in check_machine.h).
 #include "model/check_machine.h"
 
+#include <algorithm>
+
 #include "model/machine_base.h"
 
 namespace watchd::model {
@@ -79,8 +81,18 @@ public:
             st_.warning = e.warning;
             if (!e.warning.empty()) announce(Announcement::Error, describe_target(spec_) + ": " + e.warning, 4);
         }
-        if (e.ok) up(e);
-        else down(e);
+        if (e.ok) {
+            st_.failures = 0;
+            ++st_.successes;
+            if (st_.state == UnitState::Running || st_.successes >= std::max(1u, spec_.rise)) up(e);
+        } else {
+            st_.successes = 0;
+            if (st_.failures++ == 0) {
+                st_.failing_since = now_.real;
+                st_.failing_since_mono = now_.mono;
+            }
+            if (st_.state == UnitState::Failed || st_.failures >= std::max(1u, spec_.fall)) down(e);
+        }
     }
 
     // Other kinds' events.
@@ -103,6 +115,8 @@ private:
             st_.state_deadline = 0;
             out_.push_back(act::CancelTimer{TimerKind::State});
         }
+        st_.successes = st_.failures = 0; // a check enabled again starts from scratch
+        st_.failing_since = st_.failing_since_mono = 0;
         enter(UnitState::Inactive);
     }
 
@@ -141,15 +155,16 @@ private:
             announce(Announcement::Started, describe_target(spec_) + " reached in " + ms(e.latency));
         st_.last_error.clear();
         st_.down_since = st_.down_since_mono = 0;
+        st_.failing_since = st_.failing_since_mono = 0;
         reset_backoff();
         enter(UnitState::Running);
     }
 
     void down(const ev::ProbeFinished &e) {
         st_.last_error = e.error;
-        if (st_.state != UnitState::Failed) {
-            st_.down_since = now_.real;
-            st_.down_since_mono = now_.mono;
+        if (st_.state != UnitState::Failed) { // the outage began with the first failure in a row (fall > 1)
+            st_.down_since = st_.failing_since ? st_.failing_since : now_.real;
+            st_.down_since_mono = st_.failing_since_mono ? st_.failing_since_mono : now_.mono;
             st_.notifications = 0;
         }
         enter(UnitState::Failed);

@@ -9,9 +9,12 @@
 //   Starting  configured, no result yet.
 //   Running   the last probe succeeded ("ok").
 //   Failed    the last probe failed ("failing").
+// Hysteresis (rise/fall, HAProxy's terms; 1 and 1 by default, gossm's behaviour): a check that is not Running goes
+// Running after `rise` successes in a row, one that is not Failed goes Failed after `fall` failures in a row (its
+// outage then dates from the first of them); results in between are recorded and change nothing else.
 //
 // Notifications follow gossm's backoff exactly: a counter k and a next-allowed time; on a failed probe, when now
-// is strictly after next-allowed, announce Down (the notification), then k += 1 and next-allowed = now + b^k
+// is strictly after next-allowed (and, with fall > 1, once the check is Failed), announce Down (the notification), then k += 1 and next-allowed = now + b^k
 // seconds (b = exponentialBackoffSeconds; 0: every failed probe notifies). A successful probe resets both. Beyond
 // gossm: the first success after a failure announces Up ("up again after 3m12s").
 #pragma once
@@ -49,6 +52,9 @@ struct CheckStatus : UnitCore {
     base::Usec down_since_mono = 0;
     std::uint64_t notifications = 0; // Down announcements of this outage
     std::string warning;             // the last probe's warning (an expiring certificate), said when it changes
+    // rise/fall: the current run of equal results, and when the current run of failures began
+    unsigned successes = 0, failures = 0;
+    base::Usec failing_since = 0, failing_since_mono = 0;
 };
 
 // Applies `event` to `status` and returns the effects to carry out, in order.

@@ -135,6 +135,7 @@ struct CheckSpec {
     std::vector<std::string> expect_addresses; // dns: the name must resolve to one of these (empty: to anything)
     std::string server_name;        // tls: SNI and the name to verify (empty: the address)
     bool disabled = false;          // watchd: configured but not checked until enabled
+    unsigned rise = 1, fall = 1;    // watchd: successes / failures in a row before the check is up / down
     // http/https (watchd): the request, and what the answer must be
     std::string url;                // full URL; empty: <protocol>://<address>:<port><path>
     std::string path = "/";

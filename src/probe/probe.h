@@ -17,6 +17,7 @@
 #include "base/unique_fd.h"
 #include "event/loop.h"
 #include "model/unit_spec.h"
+#include "event/poll_set.h"
 #include "event/source.h"
 #include "net/curl_multi.h"
 
@@ -62,8 +63,6 @@ private:
     std::unique_ptr<event::Timer> sweeper_;
 };
 
-class SocketPoll;
-
 // Starts probes of every kind; owns what they share, each made when the first probe needs it: libcurl's multi
 // handle (http), the exec probes' children, the socket probes' epoll set.
 class Prober {
@@ -99,11 +98,11 @@ private:
     event::Loop &loop_;
     std::unique_ptr<net::CurlMulti> curl_;
     std::unique_ptr<ExecChildren> children_;
-    std::unique_ptr<SocketPoll> sockets_;
+    std::unique_ptr<event::PollSet> sockets_;
 };
 
 // The socket probes (socket_probe.cc) and the http probe (http_probe.cc).
-base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, SocketPoll &poll, const model::CheckSpec &spec,
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, event::PollSet &poll, const model::CheckSpec &spec,
                                                         Done done);
 base::Result<std::unique_ptr<Probe>> start_dns_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);

@@ -1,7 +1,7 @@
 // The Prober: one entry to every probe kind, and the curl multi handle the http probes share.
 #include "probe/probe.h"
 
-#include "probe/socket_poll.h"
+#include "event/poll_set.h"
 
 namespace watchd::probe {
 
@@ -23,7 +23,7 @@ base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec,
         return start_exec_probe(loop_, *children_, spec, std::move(done));
     }
     if (!sockets_) {
-        auto p = SocketPoll::create(loop_);
+        auto p = event::PollSet::create(loop_);
         if (!p) return base::unexpected(p.error());
         sockets_ = std::move(*p);
     }

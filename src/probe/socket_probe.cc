@@ -10,16 +10,16 @@
 #include "event/source.h"
 #include "probe/probe.h"
 #include "probe/resolver.h"
-#include "probe/socket_poll.h"
+#include "event/poll_set.h"
 #include "net/tls_client.h"
 
 namespace watchd::probe {
 
 namespace {
 
-class SocketProbe final : public Probe, private SocketPoll::Client {
+class SocketProbe final : public Probe, private event::PollSet::Client {
 public:
-    SocketProbe(event::Loop &loop, SocketPoll &poll, const model::CheckSpec &spec, Done done)
+    SocketProbe(event::Loop &loop, event::PollSet &poll, const model::CheckSpec &spec, Done done)
         : loop_(loop), poll_(poll), udp_(spec.protocol == "udp"), tls_(spec.protocol == "tls"), host_(spec.address),
           port_(spec.port), payload_(spec.payload), timeout_(spec.timeout),
           server_name_(spec.server_name.empty() ? spec.address : spec.server_name), verify_(spec.tls_verify),
@@ -84,7 +84,7 @@ private:
         handshake_ = std::move(*h);
     }
 
-    // From the poll (which its callers may destroy this probe from: see socket_poll.h): told at once.
+    // From the poll (which its callers may destroy this probe from: see event/poll_set.h): told at once.
     void ready(std::uint32_t) override {
         if (finished_) return;
         if (udp_) {
@@ -128,8 +128,8 @@ private:
     }
 
     event::Loop &loop_;
-    SocketPoll &poll_;
-    SocketPoll::Slot slot_;
+    event::PollSet &poll_;
+    event::PollSet::Slot slot_;
     const bool udp_;
     const bool tls_;
     const std::string host_;
@@ -154,7 +154,7 @@ private:
 
 } // namespace
 
-base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, SocketPoll &poll, const model::CheckSpec &spec,
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, event::PollSet &poll, const model::CheckSpec &spec,
                                                         Done done) {
     auto p = std::make_unique<SocketProbe>(loop, poll, spec, std::move(done));
     if (!p->begin()) return base::unexpected(base::Error{std::make_error_code(std::errc::not_enough_memory),

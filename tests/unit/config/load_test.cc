@@ -222,6 +222,14 @@ TEST(Load, GossmServersTakeTheGlobalValuesWhenTheirsAreMissingOrZero) {
     EXPECT_TRUE(c[1].disabled);
     EXPECT_EQ(r.config->monitor.exponential_backoff_seconds, 0u);
     EXPECT_EQ(r.config->monitor.max_connections, 9u);
+    auto rf = load_from_string(R"({"servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp",
+                                                "rise": 2, "fall": 3}]})", "watchd.json");
+    ASSERT_TRUE(rf.ok());
+    EXPECT_EQ(rf.config->checks[0].rise, 2u);
+    EXPECT_EQ(rf.config->checks[0].fall, 3u);
+    EXPECT_EQ(c[0].rise, 1u) << "one result decides, as in gossm, unless told otherwise";
+    expect_one(R"({"servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp", "fall": 0}]})",
+               "/servers/0/fall", "1");
     expect_one(R"({"servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp", "payload": "x"}]})",
                "/servers/0/payload", "only a udp check");
     // a regular expression that could take the loop's time or its stack is refused

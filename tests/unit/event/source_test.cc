@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <functional>
 #include <string>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "event/loop.h"
+#include "event/poll_set.h"
 #include "event/source.h"
 
 namespace watchd::event {
@@ -151,6 +153,53 @@ TEST_F(EventTest, RunOnceReportsAFinishedLoop) {
     loop->exit(3);
     loop->run_once(1 * kUsecPerMsec); // dispatches the exit
     EXPECT_FALSE(loop->run_once(1 * kUsecPerMsec));
+}
+
+} // namespace
+} // namespace watchd::event
+
+// PollSet (event/poll_set.h): one-shot waits, and a client forgotten by another in the same batch is not called.
+namespace watchd::event {
+namespace {
+
+struct Waiter final : PollSet::Client {
+    int calls = 0;
+    std::function<void()> on_ready;
+    PollSet::Slot slot;
+    void ready(std::uint32_t) override {
+        ++calls;
+        if (on_ready) on_ready();
+    }
+};
+
+TEST_F(EventTest, PollSetWaitsOnceAndDropsEventsOfForgottenClients) {
+    auto set = PollSet::create(*loop);
+    ASSERT_TRUE(set) << set.error().message();
+    int q[2];
+    ASSERT_EQ(::pipe2(q, O_CLOEXEC | O_NONBLOCK), 0);
+    ASSERT_EQ(::write(p[1], "x", 1), 1);
+    ASSERT_EQ(::write(q[1], "x", 1), 1);
+    Waiter a, b;
+    ASSERT_TRUE((*set)->wait(p[0], io::kReadable, &a, a.slot));
+    ASSERT_TRUE((*set)->wait(q[0], io::kReadable, &b, b.slot));
+    // whichever is told first forgets the other: the other's event, fetched in the same batch, is dropped
+    a.on_ready = [&] { (*set)->forget(b.slot); };
+    b.on_ready = [&] { (*set)->forget(a.slot); };
+    spin(30);
+    EXPECT_EQ(a.calls + b.calls, 1);
+    // one-shot: still readable, but told again only after another wait()
+    Waiter c;
+    ASSERT_TRUE((*set)->wait(p[0], io::kReadable, &c, c.slot));
+    spin(30);
+    EXPECT_EQ(c.calls, 1);
+    spin(30);
+    EXPECT_EQ(c.calls, 1);
+    ASSERT_TRUE((*set)->wait(p[0], io::kReadable, &c, c.slot));
+    spin(30);
+    EXPECT_EQ(c.calls, 2);
+    (*set)->forget(c.slot);
+    ::close(q[0]);
+    ::close(q[1]);
 }
 
 } // namespace

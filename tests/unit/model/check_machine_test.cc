@@ -129,6 +129,50 @@ TEST(CheckMachine, NotificationsNameTheServerAsGossmDoes) {
     EXPECT_EQ(notify_delay(10, 40), 86400 * kUsecPerSec); // capped at a day
 }
 
+TEST(CheckMachine, RiseAndFallAskForResultsInARow) {
+    Harness h;
+    h.spec.interval = kUsecPerSec;
+    h.spec.rise = 2;
+    h.spec.fall = 3;
+    h.run(ev::Activate{});
+    h.check(true);
+    EXPECT_EQ(h.st.state, UnitState::Starting) << "one success of the two it needs";
+    h.check(true);
+    EXPECT_EQ(h.st.state, UnitState::Running);
+    const base::Usec first_failure_real = h.now.real + h.spec.interval;
+    h.check(false);
+    h.check(false);
+    EXPECT_EQ(h.st.state, UnitState::Running) << "two failures of the three it takes";
+    EXPECT_EQ(h.said(Announcement::Down), nullptr);
+    h.check(true); // a success in between starts the count again
+    h.check(false);
+    h.check(false);
+    EXPECT_EQ(h.st.state, UnitState::Running);
+    h.check(false);
+    EXPECT_EQ(h.st.state, UnitState::Failed);
+    ASSERT_NE(h.said(Announcement::Down), nullptr) << "notified when it goes down";
+    EXPECT_EQ(h.st.down_since, first_failure_real + 3 * h.spec.interval) << "its outage began with the first failure in a row";
+    h.check(false); // once down, each failure is a failed check for gossm's backoff (b = 2: the next after > 2 s)
+    EXPECT_EQ(h.said(Announcement::Down), nullptr);
+    h.check(true);
+    EXPECT_EQ(h.st.state, UnitState::Failed) << "one success of the two it needs to be up again";
+    EXPECT_EQ(h.said(Announcement::Up), nullptr);
+    h.check(true);
+    EXPECT_EQ(h.st.state, UnitState::Running);
+    ASSERT_NE(h.said(Announcement::Up), nullptr);
+    EXPECT_NE(h.said(Announcement::Up)->message.find("up again after 5s"), std::string::npos) << h.said(Announcement::Up)->message;
+    EXPECT_EQ(h.st.samples_total, 11u) << "every result is recorded";
+}
+
+TEST(CheckMachine, WithoutRiseAndFallOneResultDecides) {
+    Harness h;
+    h.run(ev::Activate{});
+    h.check(false);
+    EXPECT_EQ(h.st.state, UnitState::Failed);
+    h.check(true);
+    EXPECT_EQ(h.st.state, UnitState::Running);
+}
+
 TEST(CheckMachine, HistoryIsBounded) {
     Harness h;
     h.settings.history = 5;

@@ -1,6 +1,6 @@
-// One epoll set for the socket probes (tcp, udp): a single source on the loop, so the connections that complete
-// together are handled in one dispatch (sd-event dispatches one source per iteration, and an iteration costs an
-// epoll_wait of its own), and a socket leaves the set by being closed (no EPOLL_CTL_DEL).
+// An epoll set of its own under one source on the loop, for many short-lived sockets (the socket probes): those that
+// become ready together are handled in one dispatch (sd-event dispatches one source per iteration, and an iteration
+// costs an epoll_wait of its own), each wait is one-shot, and a socket leaves the set by being closed.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +12,9 @@
 #include "event/loop.h"
 #include "event/source.h"
 
-namespace watchd::probe {
+namespace watchd::event {
 
-class SocketPoll {
+class PollSet {
 public:
     // What waits on a socket: told once per wait().
     class Client {
@@ -30,19 +30,19 @@ public:
         bool used = false, added = false;
     };
 
-    static base::Result<std::unique_ptr<SocketPoll>> create(event::Loop &loop);
-    SocketPoll(const SocketPoll &) = delete;
-    SocketPoll &operator=(const SocketPoll &) = delete;
+    static base::Result<std::unique_ptr<PollSet>> create(Loop &loop);
+    PollSet(const PollSet &) = delete;
+    PollSet &operator=(const PollSet &) = delete;
 
     // Waits once for `events` (event::io bits) on fd: c->ready() is called from the loop when one comes (errors and
-    // hang-ups always count). The fd stays registered until it is closed; `slot` remembers it. Fails only when
-    // epoll_ctl does (no memory, too many watches).
+    // hang-ups always count). The fd stays registered until it is closed (a new client may wait on it again);
+    // `slot` remembers it. Fails only when epoll_ctl does (no memory, too many watches).
     base::Result<void> wait(int fd, std::uint32_t events, Client *c, Slot &slot);
     // The client goes away: events already fetched for it are dropped. Call before its fd is closed.
     void forget(Slot &slot);
 
 private:
-    SocketPoll() = default;
+    PollSet() = default;
     void dispatch();
 
     struct Entry {
@@ -52,7 +52,7 @@ private:
     base::UniqueFd epoll_;
     std::vector<Entry> entries_;
     std::vector<std::uint32_t> free_;
-    std::unique_ptr<event::IoSource> source_;
+    std::unique_ptr<IoSource> source_;
 };
 
-} // namespace watchd::probe
+} // namespace watchd::event

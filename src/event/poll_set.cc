@@ -1,11 +1,11 @@
-// The socket probes' epoll set (see socket_poll.h). Each event carries its entry's index and generation, so an event
+// An epoll set under one loop source (see poll_set.h). Each event carries its entry's index and generation, so an event
 // fetched for a client that went away in the same batch (its probe was stopped by another's result) is dropped.
-#include "probe/socket_poll.h"
+#include "event/poll_set.h"
 
 #include <cerrno>
 #include <sys/epoll.h>
 
-namespace watchd::probe {
+namespace watchd::event {
 
 namespace {
 std::uint64_t pack(std::uint32_t index, std::uint32_t generation) {
@@ -13,19 +13,19 @@ std::uint64_t pack(std::uint32_t index, std::uint32_t generation) {
 }
 } // namespace
 
-base::Result<std::unique_ptr<SocketPoll>> SocketPoll::create(event::Loop &loop) {
-    std::unique_ptr<SocketPoll> p(new SocketPoll());
+base::Result<std::unique_ptr<PollSet>> PollSet::create(Loop &loop) {
+    std::unique_ptr<PollSet> p(new PollSet());
     const int fd = ::epoll_create1(EPOLL_CLOEXEC);
     if (fd < 0) return base::unexpected(base::errno_error(errno, "epoll_create1"));
     p->epoll_ = base::UniqueFd(fd);
-    SocketPoll *raw = p.get();
-    auto src = event::IoSource::create(loop, fd, event::io::kReadable, [raw](std::uint32_t) { raw->dispatch(); });
+    PollSet *raw = p.get();
+    auto src = IoSource::create(loop, fd, io::kReadable, [raw](std::uint32_t) { raw->dispatch(); });
     if (!src) return base::unexpected(src.error());
     p->source_ = std::move(*src);
     return p;
 }
 
-base::Result<void> SocketPoll::wait(int fd, std::uint32_t events, Client *c, Slot &slot) {
+base::Result<void> PollSet::wait(int fd, std::uint32_t events, Client *c, Slot &slot) {
     if (!slot.used) {
         if (free_.empty()) {
             entries_.emplace_back();
@@ -40,15 +40,17 @@ base::Result<void> SocketPoll::wait(int fd, std::uint32_t events, Client *c, Slo
     Entry &e = entries_[slot.index];
     e.client = c;
     epoll_event ev{};
-    ev.events = (events & (event::io::kReadable | event::io::kWritable)) | EPOLLONESHOT; // io bits are epoll's
+    ev.events = (events & (io::kReadable | io::kWritable)) | EPOLLONESHOT; // io bits are epoll's
     ev.data.u64 = pack(slot.index, e.generation);
-    if (::epoll_ctl(epoll_.get(), slot.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
-        return base::unexpected(base::errno_error(errno, "epoll_ctl"));
+    int r = ::epoll_ctl(epoll_.get(), slot.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (r < 0 && errno == EEXIST) // still in the set from a client that forgot it without closing it
+        r = ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+    if (r < 0) return base::unexpected(base::errno_error(errno, "epoll_ctl"));
     slot.added = true;
     return {};
 }
 
-void SocketPoll::forget(Slot &slot) {
+void PollSet::forget(Slot &slot) {
     if (!slot.used) return;
     Entry &e = entries_[slot.index];
     e.client = nullptr;
@@ -57,7 +59,7 @@ void SocketPoll::forget(Slot &slot) {
     slot = Slot{};
 }
 
-void SocketPoll::dispatch() {
+void PollSet::dispatch() {
     epoll_event events[256];
     const int n = ::epoll_wait(epoll_.get(), events, 256, 0);
     for (int i = 0; i < n; ++i) {
@@ -70,4 +72,4 @@ void SocketPoll::dispatch() {
     }
 }
 
-} // namespace watchd::probe
+} // namespace watchd::event
