@@ -9,7 +9,7 @@
 
 namespace watchd::notify {
 
-Dispatcher::Dispatcher(event::Loop &loop, Log log) : loop_(loop), log_(std::move(log)) {
+Dispatcher::Dispatcher(event::Loop &loop, Log log, Retry retry) : loop_(loop), log_(std::move(log)), retry_(retry) {
     auto t = event::Timer::create(loop_, [this] { retired_.clear(); }, event::Priority::Idle);
     if (t) reaper_ = std::move(*t);
 }
@@ -58,7 +58,10 @@ void Dispatcher::configure(const std::vector<model::NotifierSpec> &specs, const 
 void Dispatcher::send(const model::Alert &alert) {
     for (auto &l : lanes_) {
         if (l->queue.size() >= kOutbox) {
-            l->queue.pop_front();
+            // The oldest waiting one goes; not the front when it is being delivered (or waits to be retried): that
+            // delivery's outcome belongs to it.
+            const bool front_busy = l->queue.front().attempt > 0;
+            l->queue.erase(l->queue.begin() + (front_busy && l->queue.size() > 1 ? 1 : 0));
             if (l->counts.dropped++ % 100 == 0)
                 log_(LOG_WARNING, "notifications: " + l->notifier->name() + " is behind: dropped the oldest of " +
                                       std::to_string(kOutbox) + " waiting alerts");
@@ -95,9 +98,9 @@ void Dispatcher::done(Lane &lane, Outcome o) {
         log_(LOG_INFO, "notifications: sent the " + what + " via " + lane.notifier->name());
     } else if (o.transient && item.attempt < kAttempts) {
         ++lane.counts.retried;
-        base::Usec delay = kRetryFirst;
-        for (unsigned i = 1; i < item.attempt && delay < kRetryMax; ++i) delay *= 2;
-        delay = std::min(delay, kRetryMax);
+        base::Usec delay = retry_.first;
+        for (unsigned i = 1; i < item.attempt && delay < retry_.max; ++i) delay *= 2;
+        delay = std::min(delay, retry_.max);
         log_(LOG_WARNING, "notifications: " + lane.notifier->name() + " could not take the " + what + ": " +
                               redact(lane, o.error) + "; retrying in " + base::format_duration(delay));
         lane.retry->arm(base::now_monotonic() + delay);

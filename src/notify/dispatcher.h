@@ -23,14 +23,19 @@ namespace watchd::notify {
 
 struct Context;
 
+// A transient failure's retries: the wait before the second attempt, doubling up to `max` (tests shorten it).
+struct RetryTiming {
+    base::Usec first = 2 * base::kUsecPerSec, max = 60 * base::kUsecPerSec;
+};
+
 class Dispatcher {
 public:
     static constexpr std::size_t kOutbox = 256;     // alerts waiting per notifier; beyond, the oldest are dropped
     static constexpr unsigned kAttempts = 5;        // deliveries tried per alert
-    static constexpr base::Usec kRetryFirst = 2 * base::kUsecPerSec, kRetryMax = 60 * base::kUsecPerSec;
 
     using Log = std::function<void(int priority, const std::string &message)>;
-    Dispatcher(event::Loop &loop, Log log);
+    using Retry = RetryTiming;
+    Dispatcher(event::Loop &loop, Log log, Retry retry = Retry());
     ~Dispatcher();
     Dispatcher(const Dispatcher &) = delete;
     Dispatcher &operator=(const Dispatcher &) = delete;
@@ -66,6 +71,7 @@ private:
 
     event::Loop &loop_;
     Log log_;
+    Retry retry_;
     std::vector<model::NotifierSpec> specs_;
     std::unique_ptr<net::CurlMulti> curl_;
     std::unique_ptr<Context> ctx_;
