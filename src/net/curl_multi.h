@@ -12,6 +12,7 @@
 #include "base/handle.h"
 #include "base/result.h"
 #include "event/loop.h"
+#include "event/poll_set.h"
 #include "event/source.h"
 
 namespace watchd::net {
@@ -38,21 +39,25 @@ public:
     std::size_t running() const { return transfers_.size(); }
 
 private:
-    explicit CurlMulti(event::Loop &loop) : loop_(loop) {}
+    explicit CurlMulti(event::Loop &loop);
     static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) noexcept;
     static int on_timer(CURLM *multi, long timeout_ms, void *userp) noexcept;
+    struct Watched; // a socket curl wants watched, in poll_
     void action(curl_socket_t s, int flags);
+    void ready(Watched &w, std::uint32_t revents);
+    bool arm(Watched &w);
     void finish_done();
 
     event::Loop &loop_;
     CurlMultiPtr multi_;
     std::map<CURL *, Done> transfers_;
-    std::map<curl_socket_t, std::unique_ptr<event::IoSource>> sockets_;
-    std::vector<std::unique_ptr<event::IoSource>> retired_; // let go inside a callback: freed on the next one
+    std::map<curl_socket_t, std::unique_ptr<Watched>> sockets_;
+    std::vector<std::unique_ptr<Watched>> retired_; // let go inside a callback: freed later
     bool in_action_ = false;
     // Sources last: destroyed first.
+    std::unique_ptr<event::PollSet> poll_; // curl's sockets: those ready together handled in one dispatch
     std::unique_ptr<event::Timer> timer_;
-    std::unique_ptr<event::Timer> reaper_; // frees retired_ on the next iteration
+    std::unique_ptr<event::Timer> reaper_; // frees retired_ some 50 ms later
 };
 
 } // namespace watchd::net

@@ -32,6 +32,12 @@ base::Result<std::unique_ptr<HttpTransfer>> HttpTransfer::start(CurlMulti &multi
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, req.verify_tls ? 2L : 0L);
     curl_easy_setopt(e, CURLOPT_CERTINFO, req.cert_info ? 1L : 0L);
+    if (req.fresh_connection) {
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L); // a name is resolved afresh (and the cache, pruned by
+                                                            // walking it on every lookup, stays empty)
+    }
     if (!req.basic_auth.empty()) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERPWD, req.basic_auth.c_str());

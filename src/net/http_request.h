@@ -26,6 +26,8 @@ struct HttpRequest {
     bool cert_info = false;            // read the server certificate's expiry (https)
     std::size_t max_body = 64 * 1024;  // the rest of the body is read and dropped
     std::string basic_auth;            // "user:password" for HTTP basic authentication; empty: none
+    bool fresh_connection = false;     // a connection of its own, closed after it, to a name resolved afresh (a
+                                       // probe: nothing kept, and libcurl's caches, linear to search, stay empty)
 };
 
 struct HttpResponse {

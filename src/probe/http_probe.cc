@@ -56,6 +56,7 @@ base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, cons
     req.verify_tls = spec.tls_verify;
     req.cert_info = spec.protocol == "https" && spec.cert_warning > 0;
     req.max_body = spec.body_contains.empty() && spec.body_regex.empty() ? 0 : kMaxBody;
+    req.fresh_connection = true; // each check tests a connection of its own, as blackbox_exporter and HAProxy do
     auto p = std::make_unique<HttpProbe>();
     auto t = net::HttpTransfer::start(curl, req, [spec, done = std::move(done)](net::HttpResponse r) {
         Result out;
