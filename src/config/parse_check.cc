@@ -1,5 +1,6 @@
 // The keys of one check kind beyond gossm's (name, ipAddress, port, protocol, checkInterval, timeout).
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cctype>
 #include <cstring>
 #include <regex>
@@ -10,6 +11,12 @@
 namespace watchd::config {
 
 namespace {
+
+// A numeric IPv4 or IPv6 address (what a name resolves to), not a host name.
+bool is_ip_address(const std::string &a) {
+    in6_addr buf;
+    return ::inet_pton(AF_INET, a.c_str(), &buf) == 1 || ::inet_pton(AF_INET6, a.c_str(), &buf) == 1;
+}
 
 // std::regex backtracks and recurses: a long or deeply nested pattern, or a quantified group that holds a quantifier
 // ("(a+)+"), could take exponential time or the whole stack on a bad body, inside watchd's loop. Those are refused.
@@ -171,8 +178,7 @@ void parse_check_kind(Obj &o, model::CheckSpec &c) {
             c.expect_addresses = *list;
         }
         for (const auto &a : c.expect_addresses)
-            if (!is_listen_address(a + ":1") && !is_listen_address("[" + a + "]:1"))
-                o.error("expectAddress", "expected IP addresses, got " + shown(a));
+            if (!is_ip_address(a)) o.error("expectAddress", "expected IP addresses, got " + shown(a));
     }
     if (auto p = o.str("payload")) { // watchd: the datagram a udp check sends
         if (c.protocol != "udp") o.error("payload", "only a udp check sends a payload");
@@ -180,7 +186,12 @@ void parse_check_kind(Obj &o, model::CheckSpec &c) {
         c.payload = *p;
     }
     if (c.protocol == "http" || c.protocol == "https") parse_http_check(o, c);
-    if (c.protocol == "exec") parse_exec_check(o, c);
+    if (c.protocol == "exec") {
+        parse_exec_check(o, c);
+        // it runs a command: an address or a port would be ignored, which its author would not expect
+        if (!c.address.empty()) o.error("ipAddress", "an exec check runs its command and has no address");
+        if (c.port != 0) o.error("port", "an exec check runs its command and has no port");
+    }
 }
 
 } // namespace watchd::config

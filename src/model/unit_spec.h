@@ -181,7 +181,7 @@ struct Config {
     MonitorSettings monitor;
     Usec tick_every = 15 * base::kUsecPerSec;   // patrol: 5..120 s, default 15
     unsigned history = 100;                     // patrol: 5..1000, default 100
-    std::string json_timestamp;                 // Go layout; empty = Go's time.String() layout
+    std::string json_timestamp;                 // Go layout; empty = RFC 3339 (Go's time.Time JSON form)
     Usec ping_timeout = 30 * base::kUsecPerSec; // patrol: 5..180 s, default 30
     std::vector<std::string> listen_http;       // advertised to apps (WATCHD_HTTP / PATROL_HTTP)
     std::vector<std::string> listen_udp;        // advertised to apps (WATCHD_UDP / PATROL_UDP)

@@ -270,6 +270,12 @@ TEST(Load, ExecChecksRunACommandAndNeedNoAddress) {
     expect_one(R"({"servers": [{"name": "x", "protocol": "tcp", "ipAddress": "1.2.3.4", "port": 1,
                                 "command": ["/bin/true"]}]})",
                "/servers/0/command", "unknown");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec", "command": ["/bin/true"], "port": 80}]})",
+               "/servers/0/port", "no port");
+    expect_one(R"({"servers": [{"name": "x", "protocol": "exec", "command": ["/bin/true"], "ipAddress": "10.0.0.1"}]})",
+               "/servers/0/ipAddress", "no address");
+    expect_one(R"({"servers": [{"name": "d", "protocol": "dns", "ipAddress": "example.org", "expectAddress": "not-an-ip"}]})",
+               "/servers/0/expectAddress", "expected IP addresses");
     expect_one(R"({"servers": [{"name": "x", "protocol": "icmp", "ipAddress": "1.2.3.4", "port": 1}]})",
                "/servers/0/protocol", "\"exec\"");
 }
