@@ -69,7 +69,9 @@ UnitView Engine::make_view(const Unit &u, bool with_history) const {
         v.systemd = UnitView::Systemd{s->spec.unit, sd.load_state, sd.active_state, sd.sub_state, sd.result};
     }
     if (const auto *c = std::get_if<CheckUnit>(&u.k)) {
-        v.check = UnitView::Check{c->spec.protocol, c->spec.endpoint(), {}};
+        v.check = UnitView::Check{c->spec.protocol, c->spec.endpoint(), {},
+                                  c->status.samples.empty() ? 0 : c->status.samples.back().latency,
+                                  c->status.samples_total};
         if (with_history) v.check->samples.assign(c->status.samples.begin(), c->status.samples.end());
     }
     return v;

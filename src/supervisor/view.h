@@ -46,7 +46,9 @@ struct UnitView : model::UnitFacts {
     struct Check {
         std::string protocol;
         std::string endpoint; // "10.0.0.1:80" (model::CheckSpec::endpoint)
-        std::vector<model::CheckSample> samples;
+        std::vector<model::CheckSample> samples; // with history only
+        base::Usec last_latency = 0;             // of the last probe (µs)
+        std::uint64_t probes = 0;                // results so far
     };
     std::optional<Check> check;
 };

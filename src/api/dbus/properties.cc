@@ -21,7 +21,10 @@ int append_keyvalue(sd_bus_message *m, const supervisor::KeyValue &kv) {
     return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-constexpr auto Any = UnitProperty::Only::Any, App = UnitProperty::Only::App, Service = UnitProperty::Only::Service;
+constexpr auto Any = UnitProperty::Only::Any, App = UnitProperty::Only::App, Service = UnitProperty::Only::Service,
+               Check = UnitProperty::Only::Check;
+
+constexpr std::uint64_t kZero = 0;
 
 // A row whose value is one expression of the view `v` (and of `o` for what is not in the view).
 #define WATCHD_ROW(NAME, SIG, ONLY, EMITS, APPEND, VALUE)                                                      \
@@ -77,6 +80,16 @@ const UnitProperty kUnitProperties[] = {
                v.systemd ? v.systemd->sub_state : ""),
     WATCHD_ROW("UnitResult", "s", Service, true, append_str(m, v.systemd ? v.systemd->result : ""),
                v.systemd ? v.systemd->result : ""),
+    // A check's target, and its last probe (not signalled: it changes with every probe, as LastSeen does).
+    WATCHD_ROW("Protocol", "s", Check, false, append_str(m, v.check ? v.check->protocol : ""),
+               v.check ? v.check->protocol : ""),
+    WATCHD_ROW("Endpoint", "s", Check, false, append_str(m, v.check ? v.check->endpoint : ""),
+               v.check ? v.check->endpoint : ""),
+    WATCHD_ROW("LastLatency", "t", Check, false,
+               sd_bus_message_append_basic(m, 't', &(v.check ? v.check->last_latency : kZero)),
+               v.check ? v.check->last_latency : 0),
+    WATCHD_ROW("Probes", "t", Check, false, sd_bus_message_append_basic(m, 't', &(v.check ? v.check->probes : kZero)),
+               v.check ? v.check->probes : 0),
 };
 #undef WATCHD_ROW
 
@@ -118,7 +131,8 @@ std::vector<const char *> changed_properties(const UnitObject &before, const Uni
 
 bool has_property(UnitKind kind, const UnitProperty &p) {
     return p.only == UnitProperty::Only::Any || (p.only == UnitProperty::Only::App && kind == UnitKind::App) ||
-           (p.only == UnitProperty::Only::Service && kind == UnitKind::Service);
+           (p.only == UnitProperty::Only::Service && kind == UnitKind::Service) ||
+           (p.only == UnitProperty::Only::Check && kind == UnitKind::Check);
 }
 
 std::string_view keepalive_name(supervisor::KeepAlive k) {

@@ -29,7 +29,7 @@ struct UnitProperty {
     const char *name;
     const char *signature;
     // Which unit interfaces have it: all, or only org.watchd1.App / org.watchd1.Service.
-    enum class Only { Any, App, Service } only;
+    enum class Only { Any, App, Service, Check } only;
     bool emits;    // PropertiesChanged carries it (false: constant, or too frequent, as LastSeen on every ping)
     // Appends the value (one complete value of `signature`); returns sd-bus's negative errno on failure.
     int (*append)(sd_bus_message *m, const UnitObject &o);

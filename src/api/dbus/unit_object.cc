@@ -215,9 +215,13 @@ const sd_bus_vtable kServiceVtable[] = {
     SD_BUS_VTABLE_END,
 };
 
-const sd_bus_vtable kPeerVtable[] = {
+const sd_bus_vtable kCheckVtable[] = {
     SD_BUS_VTABLE_START(0),
     WATCHD_UNIT_COMMON,
+    SD_BUS_PROPERTY("Protocol", "s", get_unit_property, 0, kConst),
+    SD_BUS_PROPERTY("Endpoint", "s", get_unit_property, 0, kConst),
+    SD_BUS_PROPERTY("LastLatency", "t", get_unit_property, 0, 0),
+    SD_BUS_PROPERTY("Probes", "t", get_unit_property, 0, 0),
     WATCHD_UNIT_METHODS,
     SD_BUS_VTABLE_END,
 };
@@ -233,7 +237,7 @@ constexpr sd_bus_node_enumerator_t kEnumerators[] = {enumerate_units<supervisor:
 const sd_bus_vtable *unit_vtable(supervisor::UnitKind kind) {
     return kind == supervisor::UnitKind::App       ? kAppVtable
            : kind == supervisor::UnitKind::Service ? kServiceVtable
-                                                   : kPeerVtable;
+                                                   : kCheckVtable;
 }
 
 int add_unit_objects(sd_bus *bus, Context &ctx, std::vector<BusSlotPtr> &slots) {
