@@ -139,6 +139,8 @@ private:
     void record(const ev::ProbeFinished &e) {
         st_.samples.push_back({now_.real, e.ok, e.latency, e.ok ? std::string() : e.error});
         ++st_.samples_total;
+        ++(e.ok ? st_.probes_ok : st_.probes_failed);
+        st_.latency.add(e.latency);
         while (st_.samples.size() > settings_.history) st_.samples.pop_front();
         st_.last_seen = now_.real;
         st_.last_seen_mono = now_.mono;

@@ -19,6 +19,7 @@
 // gossm: the first success after a failure announces Up ("up again after 3m12s").
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -30,6 +31,22 @@
 #include "model/unit_spec.h"
 
 namespace watchd::model {
+
+// Probe durations in buckets, for a Prometheus histogram: µs upper bounds; counts per bucket (not cumulative), the
+// last one above every bound.
+struct LatencyBuckets {
+    static constexpr std::array<base::Usec, 13> kBounds{1000,   2500,   5000,    10000,   25000,   50000,   100000,
+                                                        250000, 500000, 1000000, 2500000, 5000000, 10000000};
+    std::array<std::uint64_t, kBounds.size() + 1> counts{};
+    base::Usec sum = 0;
+    void add(base::Usec d) {
+        std::size_t i = 0;
+        while (i < kBounds.size() && d > kBounds[i]) ++i;
+        ++counts[i];
+        sum += d;
+    }
+    bool operator==(const LatencyBuckets &) const = default;
+};
 
 // One probe's result, as gossm's status history keeps it (plus latency and error).
 struct CheckSample {
@@ -45,6 +62,8 @@ struct CheckStatus : UnitCore {
     bool probing = false;            // a probe is in flight
     std::deque<CheckSample> samples; // newest last, bounded by Settings::history
     std::uint64_t samples_total = 0;
+    std::uint64_t probes_ok = 0, probes_failed = 0; // every result so far (the samples are only the last ones)
+    LatencyBuckets latency;                         // of every probe so far
     // gossm's notification backoff
     unsigned backoff_k = 0;
     base::Usec next_allowed = 0;     // monotonic µs; 0: the next failure notifies

@@ -123,6 +123,12 @@ std::string Dispatcher::redact(const Lane &lane, std::string text) const {
     return text;
 }
 
+std::vector<std::pair<std::string, Dispatcher::Counts>> Dispatcher::per_notifier() const {
+    std::vector<std::pair<std::string, Counts>> out;
+    for (const auto &l : lanes_) out.emplace_back(l->notifier->name(), l->counts);
+    return out;
+}
+
 Dispatcher::Counts Dispatcher::counts() const {
     Counts c;
     for (const auto &l : lanes_) {

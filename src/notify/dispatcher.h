@@ -52,6 +52,8 @@ public:
         std::uint64_t delivered = 0, failed = 0, retried = 0, dropped = 0;
     };
     Counts counts() const;
+    // Each notifier's ("email 1": never a secret), in config order.
+    std::vector<std::pair<std::string, Counts>> per_notifier() const;
 
 private:
     struct Item {

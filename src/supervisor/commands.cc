@@ -71,7 +71,8 @@ UnitView Engine::make_view(const Unit &u, bool with_history) const {
     if (const auto *c = std::get_if<CheckUnit>(&u.k)) {
         v.check = UnitView::Check{c->spec.protocol, c->spec.endpoint(), {},
                                   c->status.samples.empty() ? 0 : c->status.samples.back().latency,
-                                  c->status.samples_total};
+                                  c->status.samples_total, c->status.probes_ok, c->status.probes_failed,
+                                  c->status.latency};
         if (with_history) v.check->samples.assign(c->status.samples.begin(), c->status.samples.end());
     }
     return v;

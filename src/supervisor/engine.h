@@ -75,6 +75,7 @@ public:
     void remove_observer(UnitObserver &o) { std::erase(observers_, &o); }
     std::string summary() const;
     std::optional<ResourceUsage> usage(const UnitRef &ref) const; // containment.cc
+    DaemonStats stats() const;
 
 private:
     // services.cc: systemd's answers (ManagerListener) to the services, and the calls they ask for
@@ -189,6 +190,8 @@ private:
     std::vector<Due> due_;                         // a min-heap on `at` (std::push_heap with std::greater)
     std::uint64_t due_seq_ = 0;
     std::unique_ptr<event::Timer> due_timer_;      // at the earliest entry of due_
+    std::unique_ptr<event::Timer> tick_;           // every second: how late the loop runs it (DaemonStats)
+    base::Usec tick_due_ = 0, loop_lag_ = 0;
     std::unique_ptr<notify::Dispatcher> dispatcher_; // alerts to the configured notifiers
 };
 

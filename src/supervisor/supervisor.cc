@@ -10,6 +10,7 @@
 
 #include "base/uuid.h"
 #include "supervisor/engine.h"
+#include "sys/proc_info.h"
 #include "sys/log.h"
 
 namespace watchd::supervisor {
@@ -36,6 +37,18 @@ Engine::Engine(event::Loop &loop, const SupervisorOptions &options)
     // fire with others, so retiring a probe's resources costs the loop no wake-up and no timerfd re-arm of its own).
     auto t = event::Timer::create(loop_, [this] { graveyard_.clear(); }, event::Priority::Idle, kGraveyardDelay);
     if (t) reaper_ = std::move(*t);
+    // The loop's lag: a tick every second, and how late it runs.
+    auto tick = event::Timer::create(loop_, [this] {
+        const base::Usec now = base::now_monotonic();
+        loop_lag_ = now > tick_due_ ? now - tick_due_ : 0;
+        tick_due_ = now + base::kUsecPerSec;
+        tick_->arm(tick_due_);
+    }, event::Priority::Normal, 1); // accurate to 1 µs: the lag is the loop's, not the timer's slack
+    if (tick) {
+        tick_ = std::move(*tick);
+        tick_due_ = base::now_monotonic() + base::kUsecPerSec;
+        tick_->arm(tick_due_);
+    }
     dispatcher_ = std::make_unique<notify::Dispatcher>(loop_, [](int priority, const std::string &m) {
         sys::log::daemon(priority, m);
     });
@@ -233,5 +246,19 @@ void Supervisor::add_observer(UnitObserver &o) { engine_->add_observer(o); }
 void Supervisor::remove_observer(UnitObserver &o) { engine_->remove_observer(o); }
 std::string Supervisor::summary() const { return engine_->summary(); }
 std::optional<ResourceUsage> Supervisor::usage(const UnitRef &ref) const { return engine_->usage(ref); }
+DaemonStats Supervisor::stats() const { return engine_->stats(); }
+
+DaemonStats Engine::stats() const {
+    DaemonStats d;
+    const sys::SelfStats s = sys::self_stats();
+    d.cpu_usec = s.cpu_usec;
+    d.rss_bytes = s.rss_bytes;
+    d.open_fds = s.open_fds;
+    d.max_fds = s.max_fds;
+    d.loop_lag = loop_lag_;
+    for (const auto &[name, c] : dispatcher_->per_notifier())
+        d.notifiers.push_back({name, c.delivered, c.failed, c.retried, c.dropped});
+    return d;
+}
 
 } // namespace watchd::supervisor

@@ -49,6 +49,8 @@ struct UnitView : model::UnitFacts {
         std::vector<model::CheckSample> samples; // with history only
         base::Usec last_latency = 0;             // of the last probe (µs)
         std::uint64_t probes = 0;                // results so far
+        std::uint64_t probes_ok = 0, probes_failed = 0;
+        model::LatencyBuckets latency;           // of every probe so far
     };
     std::optional<Check> check;
 };
@@ -75,6 +77,19 @@ struct ResourceUsage {
     bool from_cgroup = false;    // read from the app's cgroup (else summed from /proc)
 };
 
+// The daemon's own figures (metrics), read when asked.
+struct DaemonStats {
+    std::uint64_t cpu_usec = 0;       // watchd's own CPU time (user + system), not its children's
+    std::uint64_t rss_bytes = 0;
+    std::uint64_t open_fds = 0, max_fds = 0;
+    base::Usec loop_lag = 0;          // how late the loop ran its last 1-second tick
+    struct Notifier {
+        std::string name;             // "email 1"
+        std::uint64_t delivered = 0, failed = 0, retried = 0, dropped = 0;
+    };
+    std::vector<Notifier> notifiers;
+};
+
 // Where views come from (the supervisor).
 class ViewProvider {
 public:
@@ -83,6 +98,8 @@ public:
     virtual SupervisorView view(bool with_history) const = 0;
     // An app's resource usage now; nullopt for another kind, an unknown id, or an app with no process.
     virtual std::optional<ResourceUsage> usage(const UnitRef &ref) const = 0;
+    // The daemon's own figures; nothing known by default (test doubles).
+    virtual DaemonStats stats() const { return {}; }
 
 protected:
     ~ViewProvider() = default;

@@ -1,6 +1,8 @@
 // PID files and /proc look-ups.
 #include "sys/proc_info.h"
 
+#include <sys/resource.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -158,6 +160,25 @@ base::Result<ProcessUsage> process_usage(pid_t pid) {
     u.threads = field(20);
     u.rss_bytes = field(24) * static_cast<unsigned long long>(page);
     return u;
+}
+
+SelfStats self_stats() {
+    SelfStats s;
+    if (auto u = process_usage(::getpid())) s.rss_bytes = u->rss_bytes;
+    if (auto f = stat_fields(::getpid(), 22)) {
+        static const long ticks = ::sysconf(_SC_CLK_TCK) > 0 ? ::sysconf(_SC_CLK_TCK) : 100;
+        auto field = [&](int n) { return std::strtoull((*f)[static_cast<std::size_t>(n - 3)].c_str(), nullptr, 10); };
+        s.cpu_usec = (field(14) + field(15)) * 1000000ULL / static_cast<unsigned long long>(ticks);
+    }
+    if (DIR *d = ::opendir("/proc/self/fd")) {
+        while (dirent *e = ::readdir(d))
+            if (e->d_name[0] != '.') ++s.open_fds;
+        ::closedir(d);
+        if (s.open_fds) --s.open_fds; // the directory's own
+    }
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) == 0) s.max_fds = r.rlim_cur;
+    return s;
 }
 
 std::vector<pid_t> processes_in_sessions(const std::vector<pid_t> &ids) {

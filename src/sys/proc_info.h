@@ -47,6 +47,13 @@ struct ProcessUsage {
 };
 base::Result<ProcessUsage> process_usage(pid_t pid);
 
+// This process's own figures: CPU time (user + system, not its reaped children's), resident memory, open fds and
+// the soft RLIMIT_NOFILE. Zeros for what cannot be read.
+struct SelfStats {
+    std::uint64_t cpu_usec = 0, rss_bytes = 0, open_fds = 0, max_fds = 0;
+};
+SelfStats self_stats();
+
 // The live processes whose session or process group is one of `ids` (never pid 1 or this process).
 std::vector<pid_t> processes_in_sessions(const std::vector<pid_t> &ids);
 

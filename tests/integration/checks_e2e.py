@@ -18,7 +18,9 @@ loopback listeners this test starts, in real time.
   self-signed certificate is not trusted).
 - exec (watchd's): exit 0 is up, exit 2 is down with the first line of its output, a command that outlives the
   timeout is killed with what it started in the background, a missing binary is down saying why; watchd (the
-  orphans' subreaper here) leaves no zombie behind.
+  orphans' subreaper here) leaves no zombie behind;
+- GET /metrics passes `promtool check metrics` (Debian's prometheus) and says what /json says: a check up or down,
+  its probes by result and a latency histogram that counts each of them, the HTTP requests answered.
 
 Usage: checks_e2e.py PATH/TO/watchd   (exit 0 = pass; prints one line per check)
 """
@@ -250,6 +252,34 @@ raw = re.search(r"check raw-tls-lax: raw tls lax \(tls 127\.0\.0\.1:%d\): the ce
 check(raw is not None, "tls: the certificate's expiry is warned about too")
 check(last(status()[0], key("http", web_port)) is not None, "http checks are in /json too")
 check(last(status()[0], "exec /bin/sh") is not None, "exec checks are in /json, keyed by their command")
+# GET /metrics: Prometheus' own linter accepts it, and its figures agree with /json
+def metrics():
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5) as r:
+        return r.read().decode(), r.headers.get("Content-Type")
+
+
+def value(text, series):
+    m = re.search(r"^" + re.escape(series) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+text, ctype = metrics()
+check(ctype.startswith("text/plain; version=0.0.4"), f"/metrics is Prometheus' text format ({ctype})")
+lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+check(lint.returncode == 0, "promtool check metrics accepts /metrics: " + (lint.stdout + lint.stderr).strip()[:600])
+check(value(text, 'watchd_unit_up{kind="check",id="open"}') == 1, "metrics: the open port's check is up (1)")
+check(value(text, 'watchd_unit_up{kind="check",id="closed"}') == 0, "metrics: the closed port's check is down (0)")
+check(value(text, 'watchd_unit_state{kind="check",id="closed",state="failed"}') == 1, "metrics: its state is failed")
+ok = value(text, 'watchd_check_probes_total{id="closed",result="ok"}')
+failed = value(text, 'watchd_check_probes_total{id="closed",result="failed"}')
+count = value(text, 'watchd_check_probe_duration_seconds_count{id="closed",protocol="tcp"}')
+inf = value(text, 'watchd_check_probe_duration_seconds_bucket{id="closed",protocol="tcp",le="+Inf"}')
+check(ok == 0 and failed and failed >= 1 and count == failed and inf == count,
+      f"metrics: the closed port's probes all failed, each in the histogram (ok {ok}, failed {failed}, count {count})")
+check((value(text, 'watchd_http_requests_total{code="200"}') or 0) >= 2, "metrics: the HTTP requests answered are counted")
+check((value(text, "process_open_fds") or 0) > 3 and (value(text, "process_resident_memory_bytes") or 0) > 1e6,
+      "metrics: watchd's own fds and memory")
+
 # the slow command was killed at each timeout with what it started; nothing is left but (at most) this round's
 left = wait_for(lambda: len(sleepers()) <= 2 or None, timeout=3)
 check(left is not None, f"exec: a timed-out command and its background child are killed ({len(sleepers())} left)")

@@ -97,6 +97,7 @@ Route route(std::string_view path, std::string_view raw_query) {
     if (clean.starts_with("/api/")) return Route{Endpoint::Api, {}};
     if (clean == "/") return Route{Endpoint::Index, {}};
     if (clean == "/json") return Route{Endpoint::GossmJson, {}};
+    if (clean == "/metrics") return Route{Endpoint::Metrics, {}};
     return Route{Endpoint::NotFound, {}};
 }
 

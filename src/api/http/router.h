@@ -13,6 +13,7 @@ enum class Endpoint {
     Api,      // /api/ and below: patrol's API_Request → API_Response
     Index,    // "/" exactly: a short page naming the endpoints (patrol's test server's)
     GossmJson, // "/json" exactly: gossm's check status history
+    Metrics,  // "/metrics" exactly: Prometheus' text format
     NotFound, // anything else: Go's "404 page not found"
     Redirect, // 301 to `location`
 };

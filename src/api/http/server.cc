@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "api/http/listen_socket.h"
+#include "api/http/metrics_page.h"
 #include "api/http/router.h"
 #include "api/patrol/gossm_json.h"
 #include "api/patrol/protocol.h"
@@ -79,6 +80,12 @@ std::vector<std::string> Server::addresses() const {
 }
 
 HttpResponse Server::answer(const HttpRequest &req) {
+    HttpResponse resp = routed(req);
+    ++answered_[resp.status];
+    return resp;
+}
+
+HttpResponse Server::routed(const HttpRequest &req) {
     const Route r = route(req.path, req.raw_query);
     const bool get = req.method == "GET", head = req.method == "HEAD";
     switch (r.endpoint) {
@@ -90,10 +97,14 @@ HttpResponse Server::answer(const HttpRequest &req) {
         return HttpResponse{200, kHtml,
                             "watchd: patrol's HTTP API<br /><br />\nGET /status/<br />\n"
                             "GET /api/?group=(app||service)&amp;id=ID<br />\nPOST /api/<br />\n"
-                            "GET /json (gossm's check history)\n",
+                            "GET /json (gossm's check history)<br />\nGET /metrics (Prometheus)\n",
                             {}};
     case Endpoint::GossmJson: // gossm's http.HandleFunc("/json"): any method
         return HttpResponse{200, "application/json", patrol::render_gossm_json(views_.view(true)), {}};
+    case Endpoint::Metrics:
+        if (!get && !head) return HttpResponse{405, "text/plain; charset=utf-8", "405 method not allowed\n", {{"Allow", "GET, HEAD"}}};
+        return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                            render_metrics(views_.view(false), views_.stats(), answered_, base::now_realtime()), {}};
     case Endpoint::Redirect: {
         // Go's http.Redirect: a short HTML body for GET only, its Content-Type for GET and HEAD.
         HttpResponse resp{301, get || head ? kHtml : "", "", {{"Location", r.location}}};

@@ -2,6 +2,7 @@
 // the event loop, one Listener per address of http.listen.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ private:
         std::unique_ptr<Listener> listener;
     };
     HttpResponse api(const HttpRequest &req);
+    HttpResponse routed(const HttpRequest &req);
 
     event::Loop &loop_;
     supervisor::CommandSink &sink_;
@@ -53,6 +55,7 @@ private:
     LogFn log_;
     Limits limits_;
     std::string layout_;
+    std::map<unsigned, std::uint64_t> answered_; // requests answered, by status code (GET /metrics)
     std::vector<Bound> bound_; // last: the listeners call answer(), which reads the members above
 };
 

@@ -192,7 +192,9 @@ TEST_F(ResponseTest, GossmJsonIsItsMapOfServersToStatusHistories) {
     auto check = [](const char *id, const char *proto, const char *addr, std::uint16_t port) {
         UnitView v;
         v.ref = {UnitKind::Check, id};
-        v.check = UnitView::Check{proto, std::string(addr) + ":" + std::to_string(port), {}};
+        v.check = UnitView::Check{};
+        v.check->protocol = proto;
+        v.check->endpoint = std::string(addr) + ":" + std::to_string(port);
         return v;
     };
     s.units.push_back(check("b", "udp", "10.0.0.2", 53));
