@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cctype>
 #include <cstring>
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -11,6 +12,24 @@
 namespace watchd::config {
 
 namespace {
+
+// A key that takes one integer or an array of them, each in [min, max] ("what": "an exit code"): `take` gets each
+// good one; each bad one is an error at its place; an empty array is one too.
+void for_each_integer(Obj &o, std::string_view key, std::int64_t min, std::int64_t max, const std::string &what,
+                      const std::function<void(std::int64_t)> &take) {
+    const json::value *v = o.get(key);
+    if (!v) return;
+    auto one = [&](const json::value &x, const std::string &ptr) {
+        if (!x.is_int64() || x.get_int64() < min || x.get_int64() > max)
+            o.ctx().error(ptr, "expected " + what + " " + std::to_string(min) + ".." + std::to_string(max) + ", got " +
+                                   quote(x));
+        else
+            take(x.get_int64());
+    };
+    if (!v->is_array()) return one(*v, o.at(key));
+    if (v->get_array().empty()) o.error(key, "expected at least one, or one value: " + what);
+    for (std::size_t i = 0; i < v->get_array().size(); ++i) one(v->get_array()[i], child_pointer(o.at(key), std::to_string(i)));
+}
 
 // A numeric IPv4 or IPv6 address (what a name resolves to), not a host name.
 bool is_ip_address(const std::string &a) {
@@ -85,19 +104,8 @@ void parse_http_check(Obj &o, model::CheckSpec &c) {
                     c.headers[name] = e.value().get_string();
             }
     }
-    if (const json::value *s = o.get("expectStatus")) {
-        auto one = [&](const json::value &v, const std::string &ptr) {
-            if (!v.is_int64() || v.get_int64() < 100 || v.get_int64() > 599)
-                o.ctx().error(ptr, "expected an HTTP status 100..599, got " + quote(v));
-            else
-                c.expect_status.push_back(static_cast<unsigned>(v.get_int64()));
-        };
-        if (s->is_array())
-            for (std::size_t i = 0; i < s->get_array().size(); ++i)
-                one(s->get_array()[i], child_pointer(o.at("expectStatus"), std::to_string(i)));
-        else
-            one(*s, o.at("expectStatus"));
-    }
+    for_each_integer(o, "expectStatus", 100, 599, "an HTTP status",
+                     [&](std::int64_t v) { c.expect_status.push_back(static_cast<unsigned>(v)); });
     if (auto b = o.str("bodyContains")) c.body_contains = *b;
     if (auto r = o.str("bodyRegex")) {
         if (const std::string why = risky_regex(*r); !why.empty()) {
@@ -115,7 +123,9 @@ void parse_http_check(Obj &o, model::CheckSpec &c) {
     parse_certificate(o, c);
     if (c.address.empty() && url_ok) { // "https://host:8443/x" → host, 8443
         const std::string rest = c.url.substr(c.protocol.size() + 3);
-        const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+        std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+        // user:password@ (libcurl sends them as basic authentication) is no part of the address /json shows
+        if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
         const std::size_t colon = authority.rfind(':');
         const bool has_port = colon != std::string::npos && authority.find(']', colon) == std::string::npos;
         c.address = has_port ? authority.substr(0, colon) : authority;
@@ -145,20 +155,12 @@ void parse_exec_check(Obj &o, model::CheckSpec &c) {
     }
     if (auto u = o.str("user")) c.user = *u;
     if (auto g = o.str("group")) c.group = *g;
-    if (const json::value *e = o.get("expectExit")) {
+    if (o.get("expectExit")) {
         c.expect_exit.clear();
-        auto one = [&](const json::value &v, const std::string &ptr) {
-            if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > 255)
-                o.ctx().error(ptr, "expected an exit code 0..255, got " + quote(v));
-            else if (std::find(c.expect_exit.begin(), c.expect_exit.end(), v.get_int64()) == c.expect_exit.end())
-                c.expect_exit.push_back(static_cast<int>(v.get_int64()));
-        };
-        if (e->is_array())
-            for (std::size_t i = 0; i < e->get_array().size(); ++i)
-                one(e->get_array()[i], child_pointer(o.at("expectExit"), std::to_string(i)));
-        else
-            one(*e, o.at("expectExit"));
-        if (e->is_array() && e->get_array().empty()) o.error("expectExit", "expected at least one exit code");
+        for_each_integer(o, "expectExit", 0, 255, "an exit code", [&](std::int64_t v) {
+            if (std::find(c.expect_exit.begin(), c.expect_exit.end(), v) == c.expect_exit.end())
+                c.expect_exit.push_back(static_cast<int>(v));
+        });
     }
 }
 

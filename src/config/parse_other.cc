@@ -182,7 +182,8 @@ const NotifierKind kNotifiers[] = {
     {"slack", {"bearerToken", "channelId"}, {"baseUrl"}},
     {"pushover", {"userKey", "appToken"}, {"baseUrl"}},
     {"webhook", {"url", "method"}, {"format"}},
-    {"sms", {}, {}},
+    // gossm's sms was a stub ({"sms": "todo"}: accepted, nothing to send with); watchd's is Twilio's Messages API
+    {"sms", {}, {"accountSid", "authToken", "from", "to", "baseUrl", "sms"}},
 };
 
 void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
@@ -210,8 +211,14 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
     }
     if (n.kind == "webhook" && n.fields.count("method") && n.fields["method"] != "GET" && n.fields["method"] != "POST")
         o.error("method", "expected \"GET\" or \"POST\", got " + shown(n.fields["method"]));
+    if (n.kind == "sms") { // one Twilio key means all of them: an entry half filled in would send nothing
+        const char *twilio[] = {"accountSid", "authToken", "from", "to"};
+        const bool any = std::any_of(std::begin(twilio), std::end(twilio), [&](const char *f) { return n.fields.count(f); });
+        for (const char *f : twilio)
+            if (any && !n.fields.count(f) && !o.get(f)) o.error(f, "required with the other Twilio keys");
+    }
     o.get("x");
-    if (n.kind != "sms") o.reject_unknown(); // gossm left sms "todo": its string fields are kept by the caller
+    o.reject_unknown();
 }
 
 } // namespace
@@ -261,14 +268,6 @@ void parse_gossm(Obj &root, model::Config &cfg) {
                     Obj o(e.get_object(), ptr, root.ctx());
                     model::NotifierSpec spec;
                     parse_notifier(o, k, spec);
-                    if (spec.kind == "sms")
-                        for (const auto &f : e.get_object()) {
-                            if (!f.value().is_string()) continue;
-                            if (f.value().get_string().find('\0') != json::string::npos)
-                                o.error(f.key(), "must not contain a NUL byte");
-                            else
-                                spec.fields[std::string(f.key())] = f.value().get_string();
-                        }
                     cfg.notifiers.push_back(std::move(spec));
                 }
             }

@@ -9,21 +9,14 @@ namespace watchd::probe {
 
 namespace {
 
-class DnsProbe final : public Probe {
+class DnsProbe final : public TimedProbe {
 public:
-    DnsProbe(event::Loop &loop, const model::CheckSpec &spec, Done done)
-        : loop_(loop), spec_(spec), done_(std::move(done)) {}
+    DnsProbe(event::Loop &loop, const model::CheckSpec &spec, Done done) : TimedProbe(loop, std::move(done)), spec_(spec) {}
 
     bool begin() {
-        started_ = base::now_monotonic();
-        auto finish = event::Timer::create(loop_, [this] { report(); });
-        auto timeout = event::Timer::create(loop_, [this] {
-            finish_with(false, "no answer within " + base::format_duration(spec_.timeout));
-        }, event::Priority::Normal, timeout_accuracy(spec_.timeout));
-        if (!finish || !timeout) return false;
-        finish_ = std::move(*finish);
-        timeout_ = std::move(*timeout);
-        timeout_->arm(started_ + spec_.timeout);
+        if (!start_clock(spec_.timeout,
+                         [this] { finish_with(false, "no answer within " + base::format_duration(spec_.timeout)); }))
+            return false;
         auto r = Resolver::start(loop_, spec_.address, 0, SOCK_STREAM, [this](std::vector<Address> found, std::string error) {
             if (found.empty()) return finish_with(false, std::move(error));
             std::vector<std::string> got;
@@ -45,27 +38,10 @@ public:
     }
 
 private:
-    void finish_with(bool ok, std::string error) {
-        if (finished_) return;
-        finished_ = true;
-        result_ = {ok, base::now_monotonic() - started_, std::move(error), {}};
-        timeout_->cancel();
-        finish_->arm(1); // told on the next iteration: never inside start() or a source's own callback
-    }
-    void report() {
-        resolver_.reset();
-        if (done_) std::exchange(done_, nullptr)(std::move(result_));
-    }
+    void before_report() override { resolver_.reset(); }
 
-    event::Loop &loop_;
     const model::CheckSpec spec_;
-    Done done_;
-    base::Usec started_ = 0;
-    bool finished_ = false;
-    Result result_;
     std::unique_ptr<Resolver> resolver_;
-    std::unique_ptr<event::Timer> timeout_;
-    std::unique_ptr<event::Timer> finish_;
 };
 
 } // namespace

@@ -103,25 +103,20 @@ std::string first_line(const std::string &out) {
     return {};
 }
 
-class ExecProbe final : public Probe {
+class ExecProbe final : public TimedProbe {
 public:
     ExecProbe(event::Loop &loop, ExecChildren &children, const model::CheckSpec &spec, Done done)
-        : loop_(loop), children_(children), spec_(spec), done_(std::move(done)) {}
+        : TimedProbe(loop, std::move(done)), children_(children), spec_(spec) {}
     ~ExecProbe() override {
         if (pid_ && !exited_) children_.abandon(pid_);
     }
 
     bool begin() {
-        started_ = base::now_monotonic();
-        auto finish = event::Timer::create(loop_, [this] { report(); });
-        auto timeout = event::Timer::create(loop_, [this] {
-            if (pid_) (void)sys::kill_group(pid_, SIGKILL);
-            finish_with(false, "timed out after " + base::format_duration(spec_.timeout) + ", killed");
-        }, event::Priority::Normal, timeout_accuracy(spec_.timeout));
-        if (!finish || !timeout) return false;
-        finish_ = std::move(*finish);
-        timeout_ = std::move(*timeout);
-        timeout_->arm(started_ + spec_.timeout);
+        if (!start_clock(spec_.timeout, [this] {
+                if (pid_) (void)sys::kill_group(pid_, SIGKILL);
+                finish_with(false, "timed out after " + base::format_duration(spec_.timeout) + ", killed");
+            }))
+            return false;
         if (std::string why = run(); !why.empty()) finish_with(false, std::move(why));
         return true;
     }
@@ -197,29 +192,13 @@ private:
         finish_with(false, std::string("killed by signal ") + (name ? std::string("SIG") + name : std::to_string(si.si_status)));
     }
 
-    void finish_with(bool ok, std::string error) {
-        if (finished_) return;
-        finished_ = true;
-        result_ = {ok, base::now_monotonic() - started_, std::move(error), {}};
-        timeout_->cancel();
-        finish_->arm(1); // told on the next iteration: never inside start() or a source's own callback
-    }
-    void report() {
-        if (done_) std::exchange(done_, nullptr)(std::move(result_));
-    }
-
-    event::Loop &loop_;
     ExecChildren &children_;
     const model::CheckSpec spec_;
-    Done done_;
-    base::Usec started_ = 0;
     pid_t pid_ = 0;
-    bool exited_ = false, finished_ = false;
-    Result result_;
+    bool exited_ = false;
     std::string text_;
     base::UniqueFd output_;
     std::unique_ptr<event::IoSource> output_source_;
-    std::unique_ptr<event::Timer> finish_, timeout_;
 };
 
 } // namespace

@@ -37,6 +37,30 @@ public:
     virtual ~Probe() = default;
 };
 
+// What the dns and exec probes share: a timeout, and the result told once, on the next loop iteration (never
+// inside start(), never inside the callback of a source the probe owns).
+class TimedProbe : public Probe {
+protected:
+    TimedProbe(event::Loop &loop, Done done) : loop_(loop), done_(std::move(done)) {}
+    // Starts the clock: `on_timeout` runs when no result came within `timeout`. False when the loop cannot take the
+    // timers.
+    bool start_clock(base::Usec timeout, std::function<void()> on_timeout);
+    // The result (the first one counts), told on the next iteration; latency from start_clock().
+    void finish_with(bool ok, std::string error, std::string warning = {});
+    // Runs just before the result is told: let go of what the probe holds (a resolver, ...).
+    virtual void before_report() {}
+
+    event::Loop &loop_;
+    bool finished_ = false;
+
+private:
+    void report();
+    Done done_;
+    base::Usec started_ = 0;
+    Result result_;
+    std::unique_ptr<event::Timer> timeout_, finish_;
+};
+
 // The children of exec probes, each watched (pidfd) until it has ended and been reaped, even after its probe is
 // gone: a cancelled or timed-out probe's command is killed (its process group) and still reaped here, never left
 // a zombie, and never reaped by anyone else while watched (see owns()).

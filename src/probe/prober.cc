@@ -30,6 +30,30 @@ base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec,
     return start_socket_probe(loop_, *sockets_, spec, std::move(done));
 }
 
+bool TimedProbe::start_clock(base::Usec timeout, std::function<void()> on_timeout) {
+    started_ = base::now_monotonic();
+    auto finish = event::Timer::create(loop_, [this] { report(); });
+    auto t = event::Timer::create(loop_, std::move(on_timeout), event::Priority::Normal, timeout_accuracy(timeout));
+    if (!finish || !t) return false;
+    finish_ = std::move(*finish);
+    timeout_ = std::move(*t);
+    timeout_->arm(started_ + timeout);
+    return true;
+}
+
+void TimedProbe::finish_with(bool ok, std::string error, std::string warning) {
+    if (finished_) return;
+    finished_ = true;
+    result_ = {ok, base::now_monotonic() - started_, std::move(error), std::move(warning)};
+    timeout_->cancel();
+    finish_->arm(1);
+}
+
+void TimedProbe::report() {
+    before_report();
+    if (done_) std::exchange(done_, nullptr)(std::move(result_));
+}
+
 std::string expiry_warning(std::optional<base::Usec> expiry, base::Usec within) {
     if (!expiry || within == 0) return {};
     const base::Usec now = base::now_realtime();

@@ -243,6 +243,32 @@ TEST(Load, GossmServersTakeTheGlobalValuesWhenTheirsAreMissingOrZero) {
                "must start with https://");
 }
 
+TEST(Load, AnHttpCheckURLsCredentialsAreNoPartOfItsAddress) {
+    auto r = load_from_string(R"({"servers": [{"name": "w", "protocol": "https",
+        "url": "https://monitor:CHANGE-ME@status.example.com:8443/health"}]})", "watchd.json");
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    EXPECT_EQ(r.config->checks[0].address, "status.example.com");
+    EXPECT_EQ(r.config->checks[0].port, 8443);
+    EXPECT_EQ(r.config->checks[0].endpoint(), "status.example.com:8443");
+}
+
+TEST(Load, SmsEntriesAreGossmsStubOrWholeTwilioSettings) {
+    auto r = load_from_string(R"({"settings": {"notifications": {"sms": [
+        {"accountSid": "AC1", "authToken": "tok", "from": "+15550001", "to": "+15550002", "baseUrl": "http://127.0.0.1:9"}]}},
+        "servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp"}]})",
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    EXPECT_EQ(r.config->notifiers[0].fields.at("to"), "+15550002");
+    expect_one(R"({"settings": {"notifications": {"sms": [{"accountSid": "AC1", "authToken": "t", "from": "+1"}]}}})",
+               "/settings/notifications/sms/0/to", "required with the other Twilio keys");
+    expect_one(R"({"settings": {"notifications": {"sms": [{"acountSid": "AC1"}]}}})",
+               "/settings/notifications/sms/0/acountSid", "unknown");
+    expect_one(R"({"settings": {"notifications": {"sms": [{"accountSid": "AC1", "authToken": "t", "from": "+1",
+               "to": ["+2"]}]}}})", "/settings/notifications/sms/0/to", "string");
+    expect_one(R"({"settings": {"notifications": {"sms": [{"accountSid": "AC1", "authToken": "t", "from": "+1",
+               "to": "+2", "baseUrl": "ftp://x"}]}}})", "/settings/notifications/sms/0/baseUrl", "http");
+}
+
 TEST(Load, ExecChecksRunACommandAndNeedNoAddress) {
     auto r = load_from_string(R"({"servers": [
         {"name": "disk", "protocol": "exec", "command": ["/usr/lib/nagios/plugins/check_disk", "-w", "10%"],
