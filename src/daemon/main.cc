@@ -182,6 +182,9 @@ public:
         // patrol's HTTP API on http.listen; an address that cannot be bound is logged, and watchd runs on.
         auto http_log = [](int priority, const std::string &m) { sys::log::daemon(priority, m); };
         http_ = std::make_unique<api::http::Server>(*loop_, *supervisor_, *supervisor_, http_log);
+        http_->add_metrics([this](metrics::Exposition &e) {
+            if (udp_) api::udp::append_metrics(e, udp_->stats());
+        });
         http_->configure({cfg->http_listen, cfg->json_timestamp});
         sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " + describe(*cfg));
         sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());

@@ -185,6 +185,7 @@ public:
     void on(const ev::HeartbeatSeen &e) {
         if (spec_.keepalive != KeepAlive::Http && spec_.keepalive != KeepAlive::Udp) return;
         if (st_.state == UnitState::Stopping || st_.desired == DesiredState::Down) return;
+        ++st_.pings;
         ++st_.cas;
         st_.last_seen = now_.real;
         st_.last_seen_mono = now_.mono;

@@ -55,6 +55,7 @@ struct UnitFacts : PatrolFlags {
     int last_signal = 0;
     std::string last_error;         // the last start/pid-file error (or why the unit is not run)
     std::uint64_t restarts = 0;     // automatic restarts since watchd started
+    std::uint64_t pings = 0;        // pings taken (http and udp apps) since watchd started
     KeyValue keyvalue;
 };
 

@@ -114,6 +114,7 @@ std::string untrusted_ping_pid(const model::AppSpec &spec, pid_t pid) {
 void Engine::note_refused_ping(Unit &u, const std::string &why) {
     auto &r = u.rt.refused_pings;
     ++r.count;
+    ++pings_refused_;
     const base::Usec now = base::now_monotonic();
     if (r.logged && now - r.logged < 60 * base::kUsecPerSec) return;
     announce(u, model::Announcement::Error, LOG_WARNING,

@@ -192,6 +192,7 @@ private:
     std::unique_ptr<event::Timer> due_timer_;      // at the earliest entry of due_
     std::unique_ptr<event::Timer> tick_;           // every second: how late the loop runs it (DaemonStats)
     base::Usec tick_due_ = 0, loop_lag_ = 0;
+    std::uint64_t pings_refused_ = 0;
     std::unique_ptr<notify::Dispatcher> dispatcher_; // alerts to the configured notifiers
 };
 

@@ -256,6 +256,7 @@ DaemonStats Engine::stats() const {
     d.open_fds = s.open_fds;
     d.max_fds = s.max_fds;
     d.loop_lag = loop_lag_;
+    d.pings_refused = pings_refused_;
     for (const auto &[name, c] : dispatcher_->per_notifier())
         d.notifiers.push_back({name, c.delivered, c.failed, c.retried, c.dropped});
     return d;

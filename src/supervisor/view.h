@@ -83,6 +83,7 @@ struct DaemonStats {
     std::uint64_t rss_bytes = 0;
     std::uint64_t open_fds = 0, max_fds = 0;
     base::Usec loop_lag = 0;          // how late the loop ran its last 1-second tick
+    std::uint64_t pings_refused = 0;  // pings an app would not take (another PID than its own, a stopped app...)
     struct Notifier {
         std::string name;             // "email 1"
         std::uint64_t delivered = 0, failed = 0, retried = 0, dropped = 0;

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 import threading
 import time
 
@@ -68,7 +69,8 @@ with open(os.path.join(WORK, "pinger.py"), "w") as f:
     f.write(PINGER)
 
 listen = [f"127.0.0.1:{PORT}"] + ([f"[::1]:{PORT}"] if V6 else []) + [f"192.0.2.1:{PORT}"]
-cfg = {"ping-timeout": 5, "udp": {"listen": listen}, "http": {"listen": [f"127.0.0.1:{free_port(socket.SOCK_STREAM)}"]},
+HTTP_PORT = free_port(socket.SOCK_STREAM)
+cfg = {"ping-timeout": 5, "udp": {"listen": listen}, "http": {"listen": [f"127.0.0.1:{HTTP_PORT}"]},
        "apps": {
            "pinger": {"keepalive": "udp", "name": "pinger", "working-directory": WORK, "binary": PY,
                       "args": [os.path.join(WORK, "pinger.py")], "keyvalue": {"color": "blue"}, "stop-timeout": "1s"},
@@ -201,6 +203,22 @@ try:
     answers = [r for r in unsigned.replies if r]
     check(answers and all(r.get("cas-invalid") is True and "pid" not in r for r in answers),
           f"...they are answered cas-invalid and nothing is applied ({len(answers)} answers, no pid)")
+
+    # --- GET /metrics counts what happened here: the pinger's pings, the datagrams, the rejected ones by reason
+    with urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT}/metrics", timeout=5) as r:
+        text = r.read().decode()
+
+    def metric(series):
+        m = re.search(r"^" + re.escape(series) + r" (\S+)$", text, re.M)
+        return float(m.group(1)) if m else -1
+
+    pings = metric('watchd_pings_total{id="pinger"}')
+    check(pings >= 20, f"metrics: the pinger's pings ({pings})")
+    check(metric('watchd_pings_total{id="victim"}') == 0, "metrics: an app that never pings has 0")
+    check(metric("watchd_udp_datagrams_received_total") >= metric('watchd_pings_total{id="pinger"}'),
+          "metrics: the datagrams received")
+    check(metric('watchd_udp_datagrams_rejected_total{reason="malformed"}') >= 5, "metrics: the random bytes, malformed")
+    check(metric('watchd_udp_datagrams_rejected_total{reason="replayed"}') >= 1, "metrics: the replayed signed ping")
 
     # --- the pinger's last reply: patrol's reduced response
     reply = json.loads(read(os.path.join(WORK, "pinger.reply")) or "{}")

@@ -50,6 +50,10 @@ void units(Exposition &e, const supervisor::SupervisorView &v, base::Usec now) {
     for (const UnitView &u : v.units)
         if (u.ref.kind != UnitKind::Check)
             e.sample("watchd_unit_last_exit_signal", {{"kind", kind_name(u.ref.kind)}, {"id", u.ref.id}}, u.last_signal);
+    e.family("watchd_pings_total", Type::Counter, "Pings an app (keepalive http or udp) sent and watchd took.");
+    for (const UnitView &u : v.units)
+        if (u.ref.kind == UnitKind::App)
+            e.sample("watchd_pings_total", {{"id", u.ref.id}}, static_cast<double>(u.pings));
     e.family("watchd_unit_start_time_seconds", Type::Gauge, "Start of the running instance, seconds since the epoch.");
     for (const UnitView &u : v.units)
         if (u.started)
@@ -92,6 +96,9 @@ void daemon(Exposition &e, const supervisor::SupervisorView &v, const supervisor
         e.sample("watchd_notifications_total", {{"notifier", n.name}, {"result", "retried"}}, static_cast<double>(n.retried));
         e.sample("watchd_notifications_total", {{"notifier", n.name}, {"result", "dropped"}}, static_cast<double>(n.dropped));
     }
+    e.family("watchd_pings_refused_total", Type::Counter,
+             "Pings for an app that would not take them (another PID than its own, a stopped app, ...).");
+    e.sample("watchd_pings_refused_total", {}, static_cast<double>(d.pings_refused));
     e.family("watchd_http_requests_total", Type::Counter, "Requests to the HTTP API answered, by status code.");
     for (const auto &[code, n] : answered)
         e.sample("watchd_http_requests_total", {{"code", std::to_string(code)}}, static_cast<double>(n));
@@ -112,11 +119,13 @@ void daemon(Exposition &e, const supervisor::SupervisorView &v, const supervisor
 } // namespace
 
 std::string render_metrics(const supervisor::SupervisorView &v, const supervisor::DaemonStats &d,
-                           const std::map<unsigned, std::uint64_t> &answered, base::Usec now) {
+                           const std::map<unsigned, std::uint64_t> &answered, base::Usec now,
+                           const MetricsSource &extra) {
     Exposition e;
     units(e, v, now);
     checks(e, v);
     daemon(e, v, d, answered);
+    if (extra) extra(e);
     return e.text();
 }
 

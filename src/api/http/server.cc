@@ -104,7 +104,9 @@ HttpResponse Server::routed(const HttpRequest &req) {
     case Endpoint::Metrics:
         if (!get && !head) return HttpResponse{405, "text/plain; charset=utf-8", "405 method not allowed\n", {{"Allow", "GET, HEAD"}}};
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                            render_metrics(views_.view(false), views_.stats(), answered_, base::now_realtime()), {}};
+                            render_metrics(views_.view(false), views_.stats(), answered_, base::now_realtime(),
+                                           extra_metrics_),
+                            {}};
     case Endpoint::Redirect: {
         // Go's http.Redirect: a short HTML body for GET only, its Content-Type for GET and HEAD.
         HttpResponse resp{301, get || head ? kHtml : "", "", {{"Location", r.location}}};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/http/listener.h"
+#include "api/http/metrics_page.h"
 #include "event/loop.h"
 #include "supervisor/command_sink.h"
 #include "supervisor/view.h"
@@ -37,6 +38,9 @@ public:
     // The addresses listened on now, "127.0.0.1:8421" (the real port when port 0 was asked for).
     std::vector<std::string> addresses() const;
 
+    // What another part of the API adds to GET /metrics (the UDP listener's figures).
+    void add_metrics(MetricsSource source) { extra_metrics_ = std::move(source); }
+
     // One request, whole (what every listener calls): routing as patrol's mux, then patrol's API.
     HttpResponse answer(const HttpRequest &req);
 
@@ -56,6 +60,7 @@ private:
     Limits limits_;
     std::string layout_;
     std::map<unsigned, std::uint64_t> answered_; // requests answered, by status code (GET /metrics)
+    MetricsSource extra_metrics_;
     std::vector<Bound> bound_; // last: the listeners call answer(), which reads the members above
 };
 

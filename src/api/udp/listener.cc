@@ -233,4 +233,19 @@ void UdpListener::report(bool all) {
     }
 }
 
+void append_metrics(metrics::Exposition &e, const UdpStats &s) {
+    using Type = metrics::Exposition::Type;
+    e.family("watchd_udp_datagrams_received_total", Type::Counter, "Datagrams the UDP API read.");
+    e.sample("watchd_udp_datagrams_received_total", {}, static_cast<double>(s.received));
+    e.family("watchd_udp_replies_total", Type::Counter, "Replies of the UDP API: sent, or dropped (a full send buffer).");
+    e.sample("watchd_udp_replies_total", {{"result", "sent"}}, static_cast<double>(s.replied));
+    e.sample("watchd_udp_replies_total", {{"result", "dropped"}}, static_cast<double>(s.replies_dropped));
+    e.family("watchd_udp_datagrams_rejected_total", Type::Counter, "Datagrams the UDP API did not serve, by reason.");
+    const std::pair<const char *, std::uint64_t> reasons[] = {
+        {"malformed", s.malformed},   {"refused", s.refused},   {"bad_signature", s.bad_signature},
+        {"replayed", s.replayed},     {"outside_window", s.outside_window}};
+    for (const auto &[reason, n] : reasons)
+        e.sample("watchd_udp_datagrams_rejected_total", {{"reason", reason}}, static_cast<double>(n));
+}
+
 } // namespace watchd::api::udp

@@ -16,6 +16,7 @@
 #include "base/time.h"
 #include "event/loop.h"
 #include "event/source.h"
+#include "metrics/prometheus.h"
 #include "supervisor/command_sink.h"
 
 namespace watchd::api::udp {
@@ -72,5 +73,9 @@ private:
     std::vector<std::unique_ptr<Socket>> sockets_; // last: their callbacks use everything above
     event::Loop &loop_;
 };
+
+// The listener's figures in Prometheus' format (GET /metrics): datagrams received, replies sent and dropped, and
+// datagrams rejected by reason.
+void append_metrics(metrics::Exposition &e, const UdpStats &s);
 
 } // namespace watchd::api::udp
