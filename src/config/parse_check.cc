@@ -78,7 +78,10 @@ void parse_certificate(Obj &o, model::CheckSpec &c) {
 void parse_http_check(Obj &o, model::CheckSpec &c) {
     bool url_ok = false;
     if (auto u = o.str("url")) {
-        url_ok = u->starts_with(c.protocol + "://");
+        // the scheme in any case ("HTTPS://" is one too: RFC 3986 3.1)
+        std::string scheme = u->substr(0, std::min(u->size(), c.protocol.size() + 3));
+        std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        url_ok = scheme == c.protocol + "://";
         if (!url_ok) o.error("url", "must start with " + c.protocol + "://, got " + shown(*u));
         c.url = *u;
     }
@@ -120,7 +123,9 @@ void parse_http_check(Obj &o, model::CheckSpec &c) {
         }
     }
     if (o.get("followRedirects")) c.follow_redirects = o.boolean("followRedirects");
-    parse_certificate(o, c);
+    if (c.protocol == "https") parse_certificate(o, c);
+    else if (o.get("certExpiryWarningDays")) o.error("certExpiryWarningDays", "only an https (or tls) check has a certificate");
+    else if (o.get("tlsVerify")) c.tls_verify = o.boolean("tlsVerify"); // for a redirect to https
     if (c.address.empty() && url_ok) { // "https://host:8443/x" → host, 8443
         const std::string rest = c.url.substr(c.protocol.size() + 3);
         std::string authority = rest.substr(0, rest.find_first_of("/?#"));

@@ -252,6 +252,16 @@ TEST(Load, AnHttpCheckURLsCredentialsAreNoPartOfItsAddress) {
     EXPECT_EQ(r.config->checks[0].endpoint(), "status.example.com:8443");
 }
 
+TEST(Load, HttpCheckSchemesInAnyCaseAndCertificatesOnlyForHttps) {
+    auto r = load_from_string(R"({"servers": [{"name": "w", "protocol": "https", "url": "HTTPS://Status.example.com/"}]})",
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].to_string());
+    EXPECT_EQ(r.config->checks[0].address, "Status.example.com");
+    EXPECT_EQ(r.config->checks[0].port, 443);
+    expect_one(R"({"servers": [{"name": "w", "protocol": "http", "url": "http://h/", "certExpiryWarningDays": 7}]})",
+               "/servers/0/certExpiryWarningDays", "only an https");
+}
+
 TEST(Load, SmsEntriesAreGossmsStubOrWholeTwilioSettings) {
     auto r = load_from_string(R"({"settings": {"notifications": {"sms": [
         {"accountSid": "AC1", "authToken": "tok", "from": "+15550001", "to": "+15550002", "baseUrl": "http://127.0.0.1:9"}]}},
