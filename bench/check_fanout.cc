@@ -30,6 +30,10 @@ namespace {
 
 using fanout::Mode;
 using fanout::now_ns;
+using bench_util::cpu_seconds;
+using bench_util::alive;
+using bench_util::spawn;
+using bench_util::stop;
 
 constexpr int kPorts = 1000;        // listeners; the 1,000-check runs put one check on each
 constexpr int kFloorInflight = 64;  // the floor's connects in flight
@@ -51,50 +55,6 @@ struct Options {
 };
 
 // ---- processes
-
-// A server under test, pinned to `cpu`, its output in `log`, started in `dir`.
-pid_t spawn(const std::vector<std::string> &argv, const std::string &log, const std::string &dir, int cpu) {
-    const pid_t pid = fork();
-    if (pid != 0) return pid;
-    fanout::pin_to(cpu);
-    const int lf = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    dup2(lf, 1);
-    dup2(lf, 2);
-    const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    dup2(null, 0);
-    if (chdir(dir.c_str()) != 0) _exit(127);
-    std::vector<char *> args;
-    for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-}
-
-void stop(pid_t pid) {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(50000);
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-}
-
-bool alive(pid_t pid) { return waitpid(pid, nullptr, WNOHANG) == 0; }
-
-// CPU time (user + system, all threads) `pid` has used so far, in seconds; -1 when it cannot be read.
-double cpu_seconds(pid_t pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    const std::size_t paren = stat.rfind(')'); // the command name may hold spaces
-    unsigned long long utime = 0, stime = 0;
-    if (paren == std::string::npos ||
-        std::sscanf(stat.c_str() + paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                    &stime) != 2)
-        return -1;
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 long rss_kib(pid_t pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/status");

@@ -16,8 +16,8 @@ namespace fanout {
 
 using bench_util::now_ns; // CLOCK_MONOTONIC
 double thread_cpu_s();   // the calling thread's CPU time (user + system), seconds
-void pin_to(int cpu);    // the calling thread onto one CPU; -1: leave it
-int free_port();         // a free TCP port on 127.0.0.1
+using bench_util::pin_to;    // the calling thread onto one CPU; -1: leave it
+using bench_util::free_port; // a free TCP port on 127.0.0.1
 
 // How the listeners treat a connection: closed as soon as accepted (tcp), or its request read and answered
 // "200 OK" with an empty body, then closed (http).

@@ -32,6 +32,9 @@ namespace {
 using bench::Result;
 
 using bench::Transport;
+using bench_util::cpu_seconds;
+using bench_util::spawn;
+using bench_util::stop;
 
 struct Options {
     std::vector<const Transport *> transports; // in the order they run; none given: HTTP, then UDP
@@ -39,19 +42,6 @@ struct Options {
     double seconds = 5;
     bool json = false;
 };
-
-// CPU time (user + system, all threads) `pid` has used so far, in seconds; -1 when it cannot be read.
-double cpu_seconds(pid_t pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    const std::size_t paren = stat.rfind(')'); // the command name may hold spaces
-    unsigned long long utime = 0, stime = 0;
-    if (paren == std::string::npos ||
-        std::sscanf(stat.c_str() + paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                    &stime) != 2)
-        return -1;
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 // A warm-up of 1 s (wrk runs whole seconds), then the measured flood, with the CPU `server` used meanwhile.
 Result measure(const Options &o, const Transport &t, int port, const std::string &request, pid_t server) {
@@ -63,31 +53,6 @@ Result measure(const Options &o, const Transport &t, int port, const std::string
     const double after = cpu_seconds(server);
     if (before >= 0 && after >= before) r.server_cpu_s = after - before;
     return r;
-}
-
-// A daemon under test, its output in `log`.
-pid_t spawn(const std::vector<std::string> &argv, const std::string &log, const std::string &cwd) {
-    const pid_t pid = fork();
-    if (pid != 0) return pid;
-    const int lf = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    dup2(lf, 1);
-    dup2(lf, 2);
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    std::vector<char *> args;
-    for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-}
-
-void stop(pid_t pid) {
-    kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(50000);
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
 }
 
 // Asks every 100 ms or so until a reply comes (a refused TCP connection fails at once, a lost datagram not).

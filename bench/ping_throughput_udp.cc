@@ -124,16 +124,6 @@ std::string ask(int port, const std::string &request, int ms) {
 
 } // namespace
 
-int free_port() {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a = loopback(0);
-    socklen_t len = sizeof a;
-    bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 const Transport &udp_transport() {
     static const Transport t{"udp", 4, "one thread, sendmmsg/recvmmsg, 256 in flight", "recvmmsg/sendmmsg echo",
                              flood_udp, start_echo, ask};

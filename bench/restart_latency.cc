@@ -157,14 +157,7 @@ std::vector<double> run_watchd(const Options &o, int fd, const std::string &dir,
         starts += s.kind == 'S';
     }
     pss = pss_kib(pid);
-    kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(50000);
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        error = "watchd did not stop within 5 s of SIGTERM; killed";
-    }
+    if (!bench_util::stop(pid)) error = "watchd did not stop within 5 s of SIGTERM; killed";
     if (starts <= o.restarts) error = "only " + std::to_string(starts) + " starts seen before the deadline; see " + log;
     return latencies(samples, 5);
 }
