@@ -81,6 +81,7 @@ public:
     // An early return of run() may leave the bus service registered: it must not be told of changes once gone.
     ~Daemon() {
         if (supervisor_ && bus_) supervisor_->remove_observer(*bus_);
+        if (supervisor_ && http_) supervisor_->remove_observer(http_->observer());
     }
 
     // Under systemd with Delegate=yes: watchd into supervisor/, each app into app-<id>/ of its own cgroup.
@@ -186,9 +187,11 @@ public:
             if (udp_) api::udp::append_metrics(e, udp_->stats());
         });
         http_->configure({cfg->http_listen, cfg->json_timestamp});
+        supervisor_->add_observer(http_->observer()); // the dashboard's live updates
         sys::log::daemon(LOG_INFO, "watchd " WATCHD_VERSION " started with " + opts_.config + ": " + describe(*cfg));
         sd_notifyf(0, "READY=1\nSTATUS=%s", supervisor_->summary().c_str());
         int r = loop_->run();
+        supervisor_->remove_observer(http_->observer());
         supervisor_->remove_observer(*bus_);
         supervisor_->remove_observer(*this);
         sys::log::daemon(LOG_INFO, "watchd stopped");

@@ -75,6 +75,7 @@ public:
     void remove_observer(UnitObserver &o) { std::erase(observers_, &o); }
     std::string summary() const;
     std::optional<ResourceUsage> usage(const UnitRef &ref) const; // containment.cc
+    std::optional<RecentOutput> recent_output(const UnitRef &ref, std::size_t max_lines) const; // executor.cc
     DaemonStats stats() const;
 
 private:

@@ -9,6 +9,7 @@
 
 #include "base/uuid.h"
 #include "supervisor/engine.h"
+#include "sys/app_logs.h"
 #include "sys/fd_limit.h"
 #include "sys/log.h"
 #include "sys/proc_info.h"
@@ -311,10 +312,14 @@ bool take_line(const mdl::AppSpec &spec, OutputBudget &b, const OutputReader &r)
 
 // Forwards what the pipe holds, whole lines at a time, within the app's output budget; marks the reader done at
 // EOF. Bounded work per call: a chatty app cannot starve the loop, and process exits stay ahead of output.
-void forward_output(const mdl::AppSpec &spec, OutputBudget &budget, OutputReader &r) {
+void forward_output(const mdl::AppSpec &spec, OutputBudget &budget, std::deque<std::string> &recent,
+                    OutputReader &r) {
     char buf[16384];
     auto emit = [&](std::string_view line) {
-        if (take_line(spec, budget, r)) sys::log::app_line(r.app_id, r.pid, r.instance, r.priority, line);
+        if (!take_line(spec, budget, r)) return;
+        sys::log::app_line(r.app_id, r.pid, r.instance, r.priority, line);
+        if (recent.size() >= kRecentOutputLines) recent.pop_front();
+        recent.emplace_back(line.substr(0, kRecentOutputLineBytes));
     };
     for (int rounds = 0; rounds < 4; ++rounds) {
         ssize_t n = ::read(r.fd.get(), buf, sizeof buf);
@@ -340,8 +345,26 @@ void forward_output(const mdl::AppSpec &spec, OutputBudget &budget, OutputReader
 
 } // namespace
 
+std::optional<RecentOutput> Engine::recent_output(const UnitRef &ref, std::size_t max_lines) const {
+    const Unit *u = find(ref);
+    const AppUnit *a = u ? u->app() : nullptr;
+    if (!a) return std::nullopt;
+    RecentOutput out;
+    if (!a->spec.log_directory.empty()) { // read from the app's own files (local disk, the last 16 KiB of each)
+        out.source = "files";
+        out.where = a->spec.working_directory + "/" + a->spec.log_directory;
+        out.lines = sys::tail_newest_logs(out.where, max_lines);
+        return out;
+    }
+    out.source = "journal";
+    const auto &recent = u->rt.recent_output;
+    const std::size_t n = std::min(max_lines, recent.size());
+    out.lines.assign(recent.end() - static_cast<std::ptrdiff_t>(n), recent.end());
+    return out;
+}
+
 void Engine::drain_output(Unit &u, OutputReader &r) {
-    if (const AppUnit *a = u.app()) forward_output(a->spec, u.rt.output_budget, r);
+    if (const AppUnit *a = u.app()) forward_output(a->spec, u.rt.output_budget, u.rt.recent_output, r);
     if (!r.done) return;
     auto it = std::find_if(u.rt.outputs.begin(), u.rt.outputs.end(), [&](const auto &o) { return o.get() == &r; });
     if (it != u.rt.outputs.end()) {

@@ -246,6 +246,9 @@ void Supervisor::add_observer(UnitObserver &o) { engine_->add_observer(o); }
 void Supervisor::remove_observer(UnitObserver &o) { engine_->remove_observer(o); }
 std::string Supervisor::summary() const { return engine_->summary(); }
 std::optional<ResourceUsage> Supervisor::usage(const UnitRef &ref) const { return engine_->usage(ref); }
+std::optional<RecentOutput> Supervisor::recent_output(const UnitRef &ref, std::size_t max_lines) const {
+    return engine_->recent_output(ref, max_lines);
+}
 DaemonStats Supervisor::stats() const { return engine_->stats(); }
 
 DaemonStats Engine::stats() const {

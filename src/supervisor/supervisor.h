@@ -64,6 +64,7 @@ public:
     std::optional<UnitView> unit(const UnitRef &ref, bool with_history = true) const override;
     SupervisorView view(bool with_history = true) const override;
     std::optional<ResourceUsage> usage(const UnitRef &ref) const override;
+    std::optional<RecentOutput> recent_output(const UnitRef &ref, std::size_t max_lines) const override;
     DaemonStats stats() const override;
 
     // Observers are told of every change from then on; remove one before it is destroyed.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ struct OutputReader {
 };
 
 // An app's budget of forwarded output lines (shared by its stdout and stderr): a window and what it used.
+// Lines of an app's forwarded output kept in memory for the dashboard, and the bytes kept of each.
+inline constexpr std::size_t kRecentOutputLines = 50, kRecentOutputLineBytes = 500;
+
 struct OutputBudget {
     base::Usec window_start = 0; // monotonic
     std::uint64_t lines = 0;     // forwarded in this window
@@ -83,6 +87,7 @@ struct UnitRuntime {
     std::unique_ptr<event::Timer> exec_timer;
     bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
     OutputBudget output_budget;
+    std::deque<std::string> recent_output; // its last kRecentOutputLines forwarded lines (the dashboard's)
     CgroupRuntime cgroup;
     RuleRuntime rules;
     std::optional<std::uint64_t> exit_cpu_usec; // CPU time of the instance whose exit is being announced

@@ -77,6 +77,13 @@ struct ResourceUsage {
     bool from_cgroup = false;    // read from the app's cgroup (else summed from /proc)
 };
 
+// An app's last lines of output (the dashboard's), read when asked.
+struct RecentOutput {
+    std::string source;             // "journal": what watchd forwarded there (kept in memory); "files": its log files
+    std::string where;              // files: the log directory
+    std::vector<std::string> lines; // oldest first
+};
+
 // The daemon's own figures (metrics), read when asked.
 struct DaemonStats {
     std::uint64_t cpu_usec = 0;       // watchd's own CPU time (user + system), not its children's
@@ -99,6 +106,8 @@ public:
     virtual SupervisorView view(bool with_history) const = 0;
     // An app's resource usage now; nullopt for another kind, an unknown id, or an app with no process.
     virtual std::optional<ResourceUsage> usage(const UnitRef &ref) const = 0;
+    // An app's last `max_lines` lines of output; nullopt for another kind or an unknown id. Nothing by default.
+    virtual std::optional<RecentOutput> recent_output(const UnitRef &, std::size_t) const { return std::nullopt; }
     // The daemon's own figures; nothing known by default (test doubles).
     virtual DaemonStats stats() const { return {}; }
 

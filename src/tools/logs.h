@@ -10,11 +10,6 @@
 
 namespace watchd::tools {
 
-// The files of the newest instance under an app's log directory (patrol's <dir>/<year>/<month name>/<day>/
-// <unix-nanos>.stdout.log, .stderr.log or .stdmerge.log): every file of the largest <unix-nanos>, sorted.
-// Empty when there is none.
-std::vector<std::string> newest_log_files(const std::string &log_directory);
-
 // The command that shows the unit's output: journalctl (the default), or tail on `files` when given.
 std::vector<std::string> logs_command(const UnitInfo &u, const Args &a, const std::vector<std::string> &files);
 

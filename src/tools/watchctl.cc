@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "tools/args.h"
 #include "tools/bus_client.h"
+#include "sys/app_logs.h"
 #include "tools/logs.h"
 #include "tools/output.h"
 #include "watchd_config.h"
@@ -99,7 +100,7 @@ int logs(const std::vector<UnitInfo> &units, const Args &a) {
     for (const UnitInfo *u : pick(units, a.names, rc)) {
         std::vector<std::string> files;
         if (!u->log_directory.empty()) {
-            files = newest_log_files(u->log_directory);
+            files = watchd::sys::newest_log_files(u->log_directory);
             if (files.empty()) {
                 say(display_name(*u) + " writes to log files in " + u->log_directory + ", and none is there (yet)");
                 return kExitFailure;

@@ -6,12 +6,18 @@
 // connection forever (slowloris). Each connection is therefore also given `request_timeout` from the moment it is
 // idle (accepted, or its last response sent) to its next whole request; past that it is shut down, and MHD, seeing
 // the shutdown on its next run, closes and frees it.
+//
+// A streamed response (Stream, for server-sent events) is read by MHD through a content reader. When the stream
+// has nothing to send, the reader suspends the connection (MHD stops polling it) and returns 0; the next write
+// resumes it, and MHD_run() is called on the loop's next iteration (MHD's epoll fd does not wake for a resumed
+// connection in external mode: the timer is armed for now).
 #include "api/http/listener.h"
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <sys/socket.h>
@@ -19,6 +25,44 @@
 #include <unistd.h>
 
 namespace watchd::api::http {
+
+struct Listener::StreamConn {
+    Listener *listener;
+    MHD_Connection *conn;
+    std::shared_ptr<Stream> stream;
+    bool suspended = false;
+};
+
+bool Stream::write(std::string_view data) {
+    if (!open()) return false;
+    if (pending() + data.size() > max_pending_) { // the client does not keep up: the stream ends here
+        closed_ = true;
+        buf_.clear();
+        sent_ = 0;
+        wake();
+        return false;
+    }
+    if (sent_ == buf_.size()) {
+        buf_.clear();
+        sent_ = 0;
+    }
+    buf_.append(data);
+    wake();
+    return true;
+}
+
+void Stream::close() {
+    if (closed_) return;
+    closed_ = true;
+    wake();
+}
+
+void Stream::wake() {
+    if (!wake_) return;
+    auto w = std::move(wake_);
+    wake_ = nullptr;
+    w();
+}
 
 struct Listener::Request {
     std::string query; // the raw query string, from the request line (MHD parses its own copy differently)
@@ -59,6 +103,36 @@ struct MhdCallbacks {
         } catch (...) {
         }
     }
+    // A Stream's bytes for MHD: what is pending, the end when it is closed, else suspend until the next write.
+    static ssize_t read(void *cls, std::uint64_t, char *buf, std::size_t max) noexcept {
+        auto *sc = static_cast<Listener::StreamConn *>(cls);
+        Stream &s = *sc->stream;
+        if (const std::size_t n = std::min(max, s.pending())) {
+            std::memcpy(buf, s.buf_.data() + s.sent_, n);
+            s.sent_ += n;
+            if (s.sent_ == s.buf_.size()) {
+                s.buf_.clear();
+                s.sent_ = 0;
+            }
+            return static_cast<ssize_t>(n);
+        }
+        if (s.closed_) return MHD_CONTENT_READER_END_OF_STREAM;
+        MHD_suspend_connection(sc->conn);
+        sc->suspended = true;
+        s.wake_ = [sc] {
+            sc->suspended = false;
+            MHD_resume_connection(sc->conn);
+            sc->listener->kick();
+        };
+        return 0; // nothing now: MHD asks again once the connection is resumed
+    }
+    // The response is gone (sent, or its connection closed): the stream learns it, the listener forgets it.
+    static void free_stream(void *cls) noexcept {
+        std::unique_ptr<Listener::StreamConn> sc(static_cast<Listener::StreamConn *>(cls));
+        sc->stream->gone_ = true;
+        sc->stream->wake_ = nullptr;
+        std::erase(sc->listener->streams_, sc.get());
+    }
     static void log(void *cls, const char *fmt, va_list ap) noexcept {
         try {
             char buf[512];
@@ -77,10 +151,19 @@ Listener::Listener(const Limits &limits, Handler handler, LogFn log)
     : limits_(limits), handler_(std::move(handler)), log_(std::move(log)) {}
 
 Listener::~Listener() {
-    // Sources first (no more MHD_run), then MHD, whose stop still calls completed()/connection().
+    // Sources first (no more MHD_run), then MHD, whose stop still calls completed()/connection(). MHD must not be
+    // stopped with a connection suspended: each is resumed first, and its stream ends.
     sweep_.reset();
     timer_.reset();
     io_.reset();
+    for (StreamConn *sc : streams_) {
+        sc->stream->wake_ = nullptr;
+        sc->stream->gone_ = true;
+        if (sc->suspended) {
+            sc->suspended = false;
+            MHD_resume_connection(sc->conn);
+        }
+    }
     daemon_.reset();
 }
 
@@ -91,7 +174,7 @@ base::Result<std::unique_ptr<Listener>> Listener::start(event::Loop &loop, base:
         static_cast<unsigned>(std::max<base::Usec>(1, limits.request_timeout / base::kUsecPerSec));
     const int fd = socket.release(); // MHD closes it when it stops
     MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &MhdCallbacks::access, l.get(),
+        MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr, nullptr, &MhdCallbacks::access, l.get(),
         MHD_OPTION_EXTERNAL_LOGGER, &MhdCallbacks::log, l.get(), // first: libmicrohttpd warns about it otherwise
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
@@ -129,6 +212,10 @@ base::Result<std::unique_ptr<Listener>> Listener::start(event::Loop &loop, base:
 void Listener::run() {
     MHD_run(daemon_.get());
     rearm();
+}
+
+void Listener::kick() {
+    if (timer_) timer_->arm(0); // in the past: the next iteration
 }
 
 void Listener::rearm() {
@@ -211,7 +298,8 @@ bool Listener::access(MHD_Connection *c, const char *url, const char *method, co
         return true;
     }
     r->answered = true;
-    queue(c, handler_(HttpRequest{method, url, r->query, r->body}));
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    queue(c, handler_(HttpRequest{method, url, r->query, r->body, ct ? ct : ""}));
     return true;
 }
 
@@ -219,8 +307,17 @@ void Listener::queue(MHD_Connection *c, const HttpResponse &r) {
     struct Destroy {
         void operator()(MHD_Response *p) const noexcept { MHD_destroy_response(p); }
     };
-    std::unique_ptr<MHD_Response, Destroy> resp(MHD_create_response_from_buffer(
-        r.body.size(), const_cast<char *>(r.body.data()), MHD_RESPMEM_MUST_COPY));
+    std::unique_ptr<MHD_Response, Destroy> resp;
+    if (r.stream) {
+        auto sc = std::make_unique<StreamConn>(StreamConn{this, c, r.stream});
+        resp.reset(MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, &MhdCallbacks::read, sc.get(),
+                                                     &MhdCallbacks::free_stream));
+        if (!resp) return;
+        streams_.push_back(sc.release()); // the response owns it now: free_stream() deletes it
+    } else {
+        resp.reset(MHD_create_response_from_buffer(r.body.size(), const_cast<char *>(r.body.data()),
+                                                   MHD_RESPMEM_MUST_COPY));
+    }
     if (!resp) return; // out of memory: MHD answers 500 when the handler queued nothing
     if (!r.content_type.empty()) MHD_add_response_header(resp.get(), "Content-Type", r.content_type.c_str());
     for (const auto &[name, value] : r.headers) MHD_add_response_header(resp.get(), name.c_str(), value.c_str());

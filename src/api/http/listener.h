@@ -28,6 +28,39 @@ struct HttpRequest {
     std::string_view path;      // %-decoded
     std::string_view raw_query; // as sent, without the '?'
     std::string_view body;
+    std::string_view content_type; // the Content-Type header as sent; empty when none
+};
+
+// A response body written over time (server-sent events). The server keeps the Stream and writes to it; the
+// listener sends what was written and, when nothing is left, sets the connection aside (suspended: no polling,
+// no busy loop) until the next write. Bounded: a client that reads slower than the server writes loses the stream
+// once more than `max_pending` bytes wait for it.
+class Stream {
+public:
+    explicit Stream(std::size_t max_pending = 1 << 20) : max_pending_(max_pending) {}
+    Stream(const Stream &) = delete;
+    Stream &operator=(const Stream &) = delete;
+
+    // Appends `data`. False when the stream is over: its client went away, it was closed, or `data` would have
+    // made more than max_pending bytes wait (the stream is then closed).
+    bool write(std::string_view data);
+    // Ends the response once what was written is sent.
+    void close();
+    // Still worth writing to.
+    bool open() const { return !closed_ && !gone_; }
+    std::size_t pending() const { return buf_.size() - sent_; }
+
+private:
+    friend class Listener;
+    friend struct MhdCallbacks;
+    void wake();
+
+    std::size_t max_pending_;
+    std::string buf_;
+    std::size_t sent_ = 0;       // bytes of buf_ handed to MHD
+    bool closed_ = false;
+    bool gone_ = false;          // the connection ended
+    std::function<void()> wake_; // set while the connection is suspended: resumes it
 };
 
 struct HttpResponse {
@@ -35,6 +68,7 @@ struct HttpResponse {
     std::string content_type;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers; // more headers (Location, ...)
+    std::shared_ptr<Stream> stream = nullptr; // set: the body is what is written to it (`body` is not sent)
 };
 
 // Bounds on what clients can make watchd hold; memory per listener is at most about
@@ -61,6 +95,7 @@ public:
     Listener &operator=(const Listener &) = delete;
 
     std::size_t connections() const { return conns_.size(); }
+    std::size_t streams() const { return streams_.size(); }
 
 private:
     struct Conn {
@@ -68,10 +103,12 @@ private:
         bool answering = false; // a response is queued: MHD's own idle timeout covers a client that reads slowly
     };
     struct Request;
+    struct StreamConn; // a connection sending a Stream
 
     Listener(const Limits &limits, Handler handler, LogFn log);
     void run();
     void rearm();
+    void kick(); // MHD_run() on the loop's next iteration (a resumed connection has something to send)
     void sweep();
     void arm_sweep();
     void queue(MHD_Connection *c, const HttpResponse &r);
@@ -91,6 +128,7 @@ private:
     Handler handler_;
     LogFn log_;
     std::unordered_map<MHD_Connection *, Conn> conns_;
+    std::vector<StreamConn *> streams_; // owned by MHD's responses (freed by their free callback)
     // MHD calls back into the members above, even while it stops: it is declared after them.
     std::unique_ptr<MHD_Daemon, DaemonStop> daemon_;
     // The loop calls MHD through these: declared last, destroyed (disabled) first.

@@ -98,6 +98,8 @@ Route route(std::string_view path, std::string_view raw_query) {
     if (clean == "/") return Route{Endpoint::Index, {}};
     if (clean == "/json") return Route{Endpoint::GossmJson, {}};
     if (clean == "/metrics") return Route{Endpoint::Metrics, {}};
+    if (clean.starts_with("/ui/") && clean.size() > 4 && clean.find('/', 4) == std::string::npos)
+        return Route{Endpoint::Ui, clean.substr(4)};
     return Route{Endpoint::NotFound, {}};
 }
 

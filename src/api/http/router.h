@@ -11,7 +11,8 @@ namespace watchd::api::http {
 enum class Endpoint {
     Status,   // /status/ and below: patrol's API_Status
     Api,      // /api/ and below: patrol's API_Request → API_Response
-    Index,    // "/" exactly: a short page naming the endpoints (patrol's test server's)
+    Index,    // "/" exactly: the dashboard
+    Ui,       // "/ui/<name>" (one name, no deeper path): the dashboard's files and JSON, `location` = name
     GossmJson, // "/json" exactly: gossm's check status history
     Metrics,  // "/metrics" exactly: Prometheus' text format
     NotFound, // anything else: Go's "404 page not found"
@@ -20,7 +21,7 @@ enum class Endpoint {
 
 struct Route {
     Endpoint endpoint = Endpoint::NotFound;
-    std::string location; // Redirect: the clean path (escaped as Go escapes it) and the query
+    std::string location; // Redirect: the clean path (escaped as Go escapes it) and the query; Ui: the name
 };
 
 // path: the request path, %-decoded; raw_query: the query string as sent (no '?'), kept on redirects.

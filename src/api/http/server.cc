@@ -3,7 +3,14 @@
 #include "api/http/server.h"
 
 #include <algorithm>
+#include <climits>
 #include <syslog.h>
+#include <unistd.h>
+
+#include "api/http/assets.h"
+#include "api/http/dashboard.h"
+#include "api/patrol/request.h"
+#include "base/json_text.h"
 
 #include "api/http/listen_socket.h"
 #include "api/http/metrics_page.h"
@@ -24,11 +31,34 @@ HttpResponse json(unsigned status, std::string compact) {
 
 HttpResponse invalid_method() { return json(405, patrol::render_errors({patrol::kInvalidMethod})); }
 
+std::string host_name() {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+    return buf;
+}
+
+constexpr const char *kUiJson = "application/json; charset=utf-8";
+
+HttpResponse ui_json(unsigned status, std::string body) {
+    return HttpResponse{status, kUiJson, std::move(body) + "\n", {{"Cache-Control", "no-store"}}};
+}
+
+HttpResponse asset(const Asset &a) {
+    return HttpResponse{200, std::string(a.content_type), std::string(a.body),
+                        {{"Cache-Control", "no-cache"}, {"ETag", std::string(a.etag)},
+                         {"X-Content-Type-Options", "nosniff"},
+                         // The page loads nothing from elsewhere, and no other site may frame it (clickjacking
+                         // the toggles).
+                         {"Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"},
+                         {"X-Frame-Options", "DENY"}}};
+}
+
 } // namespace
 
 Server::Server(event::Loop &loop, supervisor::CommandSink &sink, const supervisor::ViewProvider &views, LogFn log,
                Limits limits)
-    : loop_(loop), sink_(sink), views_(views), log_(std::move(log)), limits_(limits) {}
+    : loop_(loop), sink_(sink), views_(views), log_(std::move(log)), limits_(limits),
+      events_(loop, views, host_name()) {}
 
 Server::~Server() = default;
 
@@ -93,12 +123,10 @@ HttpResponse Server::routed(const HttpRequest &req) {
     case Endpoint::Status: // patrol_http_status.go checks no method: any method gets the status
         return json(200, patrol::render_status(views_.view(true), base::now_realtime(),
                                                [this](const supervisor::UnitRef &ref) { return views_.usage(ref); }));
-    case Endpoint::Index:
-        return HttpResponse{200, kHtml,
-                            "watchd: patrol's HTTP API<br /><br />\nGET /status/<br />\n"
-                            "GET /api/?group=(app||service)&amp;id=ID<br />\nPOST /api/<br />\n"
-                            "GET /json (gossm's check history)<br />\nGET /metrics (Prometheus)\n",
-                            {}};
+    case Endpoint::Index: // the dashboard
+        if (!get && !head) return HttpResponse{405, "text/plain; charset=utf-8", "405 method not allowed\n", {{"Allow", "GET, HEAD"}}};
+        return asset(*find_asset("index.html"));
+    case Endpoint::Ui: return ui(req, r.location);
     case Endpoint::GossmJson: // gossm's http.HandleFunc("/json"): any method
         return HttpResponse{200, "application/json", patrol::render_gossm_json(views_.view(true)), {}};
     case Endpoint::Metrics:
@@ -118,6 +146,67 @@ HttpResponse Server::routed(const HttpRequest &req) {
     // Go's http.NotFound.
     return HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n",
                         {{"X-Content-Type-Options", "nosniff"}}};
+}
+
+HttpResponse Server::ui(const HttpRequest &req, const std::string &name) {
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    auto not_allowed = [](const char *allow) {
+        return HttpResponse{405, kUiJson, ui_error_json("method not allowed") + "\n", {{"Allow", allow}}};
+    };
+    if (name == "command") return req.method == "POST" ? ui_command(req) : not_allowed("POST");
+    if (!get) return not_allowed("GET, HEAD");
+    if (name == "state") return ui_json(200, snapshot_json(views_.view(true), events_.host()));
+    if (name == "logs") return ui_logs(req);
+    if (name == "events") {
+        auto stream = events_.subscribe();
+        if (!stream)
+            return HttpResponse{503, kUiJson, ui_error_json("too many dashboards are open") + "\n", {{"Retry-After", "10"}}};
+        HttpResponse resp{200, "text/event-stream; charset=utf-8", "", {{"Cache-Control", "no-store"}}};
+        resp.stream = std::move(stream);
+        return resp;
+    }
+    if (name != "index.html")
+        if (const Asset *a = find_asset(name)) return asset(*a);
+    return HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {{"X-Content-Type-Options", "nosniff"}}};
+}
+
+HttpResponse Server::ui_command(const HttpRequest &req) {
+    // Only JSON: a form on another site cannot send it without CORS' consent, which watchd never gives.
+    if (!req.content_type.starts_with("application/json"))
+        return ui_json(415, ui_error_json("the body must be application/json", "Content-Type"));
+    auto parsed = parse_ui_command(req.body);
+    if (auto *e = std::get_if<UiCommandError>(&parsed)) return ui_json(400, ui_error_json(e->message, e->field));
+    auto &c = std::get<UiCommand>(parsed);
+    const supervisor::CommandResult res = sink_.submit(c.ref, c.cmd);
+    switch (res.error) {
+    case supervisor::CommandError::None: break;
+    case supervisor::CommandError::UnknownUnit:
+        return ui_json(404, ui_error_json(std::string(supervisor::describe(res.error, c.ref.kind)), "id"));
+    case supervisor::CommandError::SecretInvalid:
+        return ui_json(403, ui_error_json(std::string(supervisor::describe(res.error, c.ref.kind)), "secret"));
+    case supervisor::CommandError::ShuttingDown:
+        return ui_json(503, ui_error_json(std::string(supervisor::describe(res.error, c.ref.kind))));
+    default: return ui_json(400, ui_error_json(std::string(supervisor::describe(res.error, c.ref.kind))));
+    }
+    if (res.cas_invalid) // a unit with a secret, and none given: nothing changed
+        return ui_json(403, ui_error_json("this unit's toggles need its secret", "secret"));
+    return ui_json(200, "{\"ok\":true}");
+}
+
+HttpResponse Server::ui_logs(const HttpRequest &req) {
+    const patrol::ApiRequest q = patrol::parse_query(req.raw_query); // ?group=app&id=ID, as GET /api/
+    if (model::parse_unit_kind(q.group) != supervisor::UnitKind::App)
+        return ui_json(400, ui_error_json("must be \"app\": only apps have output here", "group"));
+    auto out = views_.recent_output(supervisor::UnitRef{supervisor::UnitKind::App, q.id}, 50);
+    if (!out) return ui_json(404, ui_error_json("no app of that id", "id"));
+    std::string body = "{\"source\":" + base::json_string(out->source) + ",\"where\":" + base::json_string(out->where) +
+                       ",\"lines\":[";
+    for (std::size_t i = 0; i < out->lines.size(); ++i) {
+        if (i) body += ',';
+        body += base::json_string(out->lines[i]);
+    }
+    body += "]}";
+    return ui_json(200, std::move(body));
 }
 
 HttpResponse Server::api(const HttpRequest &req) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/http/events.h"
 #include "api/http/listener.h"
 #include "api/http/metrics_page.h"
 #include "event/loop.h"
@@ -44,6 +45,10 @@ public:
     // One request, whole (what every listener calls): routing as patrol's mux, then patrol's API.
     HttpResponse answer(const HttpRequest &req);
 
+    // What the dashboard's event stream follows: the daemon adds it to the supervisor's observers.
+    supervisor::UnitObserver &observer() { return events_; }
+    const EventHub &events() const { return events_; }
+
 private:
     struct Bound {
         std::string spec;    // as configured
@@ -52,6 +57,9 @@ private:
     };
     HttpResponse api(const HttpRequest &req);
     HttpResponse routed(const HttpRequest &req);
+    HttpResponse ui(const HttpRequest &req, const std::string &name); // dashboard.cc's JSON, the event stream, files
+    HttpResponse ui_command(const HttpRequest &req);
+    HttpResponse ui_logs(const HttpRequest &req);
 
     event::Loop &loop_;
     supervisor::CommandSink &sink_;
@@ -61,6 +69,7 @@ private:
     std::string layout_;
     std::map<unsigned, std::uint64_t> answered_; // requests answered, by status code (GET /metrics)
     MetricsSource extra_metrics_;
+    EventHub events_;
     std::vector<Bound> bound_; // last: the listeners call answer(), which reads the members above
 };
 

@@ -12,6 +12,12 @@ TEST(Router, Endpoints) {
     EXPECT_EQ(route("/api/", "id=x").endpoint, Endpoint::Api);
     EXPECT_EQ(route("/api/x", "").endpoint, Endpoint::Api);
     EXPECT_EQ(route("/", "").endpoint, Endpoint::Index);
+    EXPECT_EQ(route("/ui/app.js", "").endpoint, Endpoint::Ui);
+    EXPECT_EQ(route("/ui/app.js", "").location, "app.js");
+    EXPECT_EQ(route("/ui/events", "x=1").location, "events");
+    EXPECT_EQ(route("/ui/", "").endpoint, Endpoint::NotFound);
+    EXPECT_EQ(route("/ui/a/b", "").endpoint, Endpoint::NotFound);
+    EXPECT_EQ(route("/ui/../metrics", "").endpoint, Endpoint::Redirect); // cleaned first, as ServeMux does
     EXPECT_EQ(route("/stdout/", "").endpoint, Endpoint::NotFound);
     EXPECT_EQ(route("/API/", "").endpoint, Endpoint::NotFound); // paths are case-sensitive
     EXPECT_EQ(route("/statusx", "").endpoint, Endpoint::NotFound);

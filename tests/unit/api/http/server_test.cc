@@ -293,3 +293,74 @@ TEST_F(ServerTest, HostNamesAreResolvedToEveryAddress) {
 
 } // namespace
 } // namespace watchd::api::http
+
+namespace watchd::api::http {
+namespace {
+
+// Reads from fd until `want` has been seen (or the peer closes, or the 10 s receive timeout).
+std::string read_until(int fd, const std::string &want) {
+    std::string out;
+    char buf[4096];
+    while (out.find(want) == std::string::npos) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+// GET /ui/events: headers, the snapshot, then a change the core reports (gathered, one event), while the
+// connection waits suspended in between; destroying the server with the stream open ends it cleanly (MHD must not
+// be stopped with a suspended connection: ASan and MHD's own checks would say).
+TEST_F(ServerTest, EventStreamFollowsTheCoreAndEndsWithTheServer) {
+    start();
+    const int fd = connect_to(port);
+    ASSERT_GE(fd, 0);
+    const std::string req = "GET /ui/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    const std::string head = drive([&] { return read_until(fd, "event: snapshot"); });
+    EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+    EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
+    EXPECT_EQ(server->events().subscribers(), 1u);
+    // Nothing to send: the loop idles (the connection is suspended, not polled in a busy loop).
+    for (int i = 0; i < 20; ++i) loop->run_once(5 * base::kUsecPerMsec);
+    supervisor::UnitView v = *fake.unit({supervisor::UnitKind::App, "web"}, false);
+    for (int i = 0; i < 5; ++i) server->observer().on_unit_changed(v, supervisor::UnitState::Running,
+                                                                 supervisor::UnitState::Backoff);
+    auto changed = std::async(std::launch::async, [&] { return read_until(fd, "\n\n\r\n"); });
+    std::string got;
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (got.find("event: unit") == std::string::npos && std::chrono::steady_clock::now() < until) {
+        loop->run_once(5 * base::kUsecPerMsec);
+        if (changed.wait_for(0ms) == std::future_status::ready) {
+            got += changed.get();
+            if (got.find("event: unit") == std::string::npos)
+                changed = std::async(std::launch::async, [&] { return read_until(fd, "\n\n\r\n"); });
+        }
+    }
+    EXPECT_NE(got.find("event: unit\ndata: {\"kind\":\"app\",\"id\":\"web\""), std::string::npos) << got;
+    // Five changes within the gathering delay: one event.
+    std::size_t events = 0;
+    for (std::size_t at = 0; (at = got.find("event: unit", at)) != std::string::npos; ++at) ++events;
+    EXPECT_EQ(events, 1u) << got;
+    server.reset(); // with the stream open and suspended
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+    }
+    EXPECT_EQ(n, 0) << "the stream ends (EOF) when the server goes";
+    ::close(fd);
+}
+
+TEST(Stream, ASlowReaderLosesItsStream) {
+    Stream s(10);
+    EXPECT_TRUE(s.write("12345"));
+    EXPECT_TRUE(s.write("12345"));
+    EXPECT_EQ(s.pending(), 10u);
+    EXPECT_FALSE(s.write("1")); // more than 10 bytes would wait: closed
+    EXPECT_FALSE(s.open());
+    EXPECT_FALSE(s.write("x"));
+}
+
+} // namespace
+} // namespace watchd::api::http
