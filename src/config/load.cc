@@ -2,6 +2,7 @@
 #include "config/load.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <tuple>
 
@@ -135,6 +136,14 @@ LoadResult finish(const json::value &doc, Context &ctx) {
     root.reject_unknown();
     if (cfg.http_listen.empty()) cfg.http_listen = {kDefaultListen};
     if (cfg.udp_listen.empty()) cfg.udp_listen = {kDefaultListen};
+    // An alertmanager notifier's default generatorURL: the dashboard, on the first address the HTTP API binds.
+    for (auto &n : cfg.notifiers)
+        if (n.kind == "alertmanager") {
+            const std::string &first = cfg.http_listen.front();
+            const auto colon = first.rfind(':');
+            if (colon != std::string::npos)
+                n.dashboard_port = static_cast<std::uint16_t>(std::strtoul(first.c_str() + colon + 1, nullptr, 10));
+        }
     // patrol demanded listen-http/-udp for ping apps; watchd advertises what it listens on instead.
     if (cfg.listen_http.empty()) cfg.listen_http = cfg.http_listen;
     if (cfg.listen_udp.empty()) cfg.listen_udp = cfg.udp_listen;

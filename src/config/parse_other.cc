@@ -184,7 +184,89 @@ const NotifierKind kNotifiers[] = {
     {"webhook", {"url", "method"}, {"format"}},
     // gossm's sms was a stub ({"sms": "todo"}: accepted, nothing to send with); watchd's is Twilio's Messages API
     {"sms", {}, {"accountSid", "authToken", "from", "to", "baseUrl", "sms"}},
+    // Prometheus Alertmanager's v2 API: urls, resendInterval, generatorURL, labels (parse_alertmanager)
+    {"alertmanager", {}, {}},
 };
+
+// An absolute http:// or https:// URL with a host and no whitespace or control character; `what` says why not.
+std::optional<std::string> bad_http_url(const std::string &u, bool fragment_allowed) {
+    const std::size_t scheme = u.starts_with("http://") ? 7 : u.starts_with("https://") ? 8 : 0;
+    if (scheme == 0) return "expected an http:// or https:// URL, got " + shown(u);
+    if (u.size() > 2048) return "must be at most 2048 bytes, got " + std::to_string(u.size());
+    for (char c : u)
+        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return "must not contain spaces or control characters, got " + shown(u);
+    const std::size_t host_end = u.find_first_of("/?#", scheme);
+    const std::string authority = u.substr(scheme, host_end == std::string::npos ? std::string::npos : host_end - scheme);
+    const std::string host = authority.substr(authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
+    if (host.empty() || host.front() == ':') return "expected a host after " + u.substr(0, scheme) + ", got " + shown(u);
+    if (!fragment_allowed && u.find('#') != std::string::npos) return "must not have a #fragment, got " + shown(u);
+    return std::nullopt;
+}
+
+// Prometheus's label names: [a-zA-Z_][a-zA-Z0-9_]*, names starting with "__" reserved.
+bool is_label_name(std::string_view n) {
+    if (n.empty() || std::isdigit(static_cast<unsigned char>(n.front()))) return false;
+    return std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }) &&
+           !n.starts_with("__");
+}
+
+void parse_alertmanager(Obj &o, model::NotifierSpec &n) {
+    constexpr std::size_t kMaxUrls = 8, kMaxLabels = 32;
+    if (!o.get("urls")) {
+        o.error("urls", "required: an array of 1 to " + std::to_string(kMaxUrls) + " Alertmanager URLs");
+    } else if (auto urls = o.strings("urls")) {
+        if (urls->empty() || urls->size() > kMaxUrls)
+            o.error("urls", "expected 1 to " + std::to_string(kMaxUrls) + " Alertmanager URLs, got " +
+                                std::to_string(urls->size()));
+        for (std::size_t i = 0; i < urls->size(); ++i) {
+            const std::string ptr = child_pointer(o.at("urls"), std::to_string(i));
+            const std::string &u = (*urls)[i];
+            if (auto why = bad_http_url(u, false)) o.ctx().error(ptr, *why);
+            else if (u.find('?') != std::string::npos)
+                o.ctx().error(ptr, "expected Alertmanager's base URL (watchd adds /api/v2/alerts), without a query, got " + shown(u));
+            else if (std::find(urls->begin(), urls->begin() + static_cast<std::ptrdiff_t>(i), u) != urls->begin() + static_cast<std::ptrdiff_t>(i))
+                o.ctx().error(ptr, "duplicate URL " + shown(u));
+            else
+                n.urls.push_back(u);
+        }
+    }
+    if (auto d = o.duration("resendInterval")) {
+        if (*d < base::kUsecPerSec || *d > 3600 * base::kUsecPerSec)
+            o.error("resendInterval", "must be between 1s and 1h, got " + base::format_duration(*d));
+        else
+            n.resend_interval = *d;
+    }
+    if (auto g = o.str("generatorURL")) {
+        if (auto why = bad_http_url(*g, false)) o.error("generatorURL", *why);
+        else n.fields["generatorURL"] = *g;
+    }
+    if (const json::object *labels = o.object("labels")) {
+        static const char *builtin[] = {"alertname", "host", "kind", "id", "severity"};
+        if (labels->size() > kMaxLabels)
+            o.error("labels", "at most " + std::to_string(kMaxLabels) + " labels, got " + std::to_string(labels->size()));
+        for (const auto &kv : *labels) {
+            const std::string name(kv.key());
+            const std::string ptr = child_pointer(o.at("labels"), name);
+            if (!is_label_name(name)) {
+                o.ctx().error(ptr, "expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __), "
+                                   "got " + shown(name));
+            } else if (std::any_of(std::begin(builtin), std::end(builtin), [&](const char *b) { return name == b; })) {
+                o.ctx().error(ptr, "is one of watchd's own labels (alertname, host, kind, id, severity): it cannot be "
+                                   "set here");
+            } else if (!kv.value().is_string()) {
+                o.ctx().error(ptr, "expected a string, got " + kind_name(kv.value()));
+            } else if (kv.value().get_string().empty()) {
+                o.ctx().error(ptr, "must not be empty (an empty label is no label)");
+            } else if (kv.value().get_string().find('\0') != json::string::npos) {
+                o.ctx().error(ptr, "must not contain a NUL byte");
+            } else if (kv.value().get_string().size() > 1024) {
+                o.ctx().error(ptr, "must be at most 1024 bytes, got " + std::to_string(kv.value().get_string().size()));
+            } else {
+                n.labels[name] = std::string(kv.value().get_string());
+            }
+        }
+    }
+}
 
 void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
     n.kind = k.kind;
@@ -196,6 +278,7 @@ void parse_notifier(Obj &o, const NotifierKind &k, model::NotifierSpec &n) {
                 o.error(f, "expected an http:// or https:// URL, got " + shown(*v));
             n.fields[f] = *v;
         }
+    if (n.kind == "alertmanager") parse_alertmanager(o, n);
     if (n.kind == "webhook" && n.fields.count("format") && n.fields["format"] != "form" && n.fields["format"] != "json")
         o.error("format", "expected \"form\" or \"json\", got " + shown(n.fields["format"]));
     if (n.kind == "email" && o.get("tlsVerify")) n.fields["tlsVerify"] = o.boolean("tlsVerify") ? "true" : "false";

@@ -159,9 +159,16 @@ struct CheckSpec {
 
 // One notifier of gossm's settings.notifications; kind-specific fields as strings.
 struct NotifierSpec {
-    std::string kind;               // email | telegram | slack | pushover | webhook | sms
+    std::string kind;               // email | telegram | slack | pushover | webhook | sms | alertmanager
     std::map<std::string, std::string> fields; // e.g. smtp, port, username, password, from; botToken, chatId...
     std::vector<std::string> to;    // email recipients
+    // alertmanager: each Alertmanager's base URL (an HA cluster's members), the labels added to every alert, how
+    // often firing alerts are posted again; fields["generatorURL"] when given, else the dashboard on this host at
+    // `dashboard_port` (the port of the first http.listen address).
+    std::vector<std::string> urls;
+    std::map<std::string, std::string> labels;
+    Usec resend_interval = 60 * base::kUsecPerSec;
+    std::uint16_t dashboard_port = 0;
     bool operator==(const NotifierSpec &) const = default;
 };
 

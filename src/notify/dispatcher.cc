@@ -34,7 +34,9 @@ void Dispatcher::configure(const std::vector<model::NotifierSpec> &specs, const 
         }
         curl_ = std::move(*c);
     }
-    ctx_ = std::make_unique<Context>(Context{*curl_, host});
+    ctx_ = std::make_unique<Context>(Context{*curl_, host, &loop_, log_});
+    std::vector<model::Alert> in_force;
+    for (const auto &[unit, a] : active_) in_force.push_back(a);
     std::map<std::string, unsigned> numbers;
     for (const auto &spec : specs) {
         const unsigned number = ++numbers[spec.kind];
@@ -45,6 +47,7 @@ void Dispatcher::configure(const std::vector<model::NotifierSpec> &specs, const 
                                  "from and to for Twilio's Messages API), ignoring");
             continue;
         }
+        n->resume(in_force);
         auto lane = std::make_unique<Lane>();
         lane->notifier = std::move(n);
         Lane *raw = lane.get();
@@ -56,6 +59,8 @@ void Dispatcher::configure(const std::vector<model::NotifierSpec> &specs, const 
 }
 
 void Dispatcher::send(const model::Alert &alert) {
+    if (ends_trouble(alert.kind)) active_.erase(alert.unit);
+    else active_[alert.unit] = alert;
     for (auto &l : lanes_) {
         if (l->queue.size() >= kOutbox) {
             // The oldest waiting one goes; not the front when it is being delivered (or waits to be retried): that
@@ -69,6 +74,11 @@ void Dispatcher::send(const model::Alert &alert) {
         l->queue.push_back({alert, 0});
         pump(*l);
     }
+}
+
+void Dispatcher::forget(const model::UnitRef &unit) {
+    active_.erase(unit);
+    for (auto &l : lanes_) l->notifier->forget(unit);
 }
 
 void Dispatcher::pump(Lane &lane) {

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ public:
     void configure(const std::vector<model::NotifierSpec> &specs, const std::string &host);
     // Queues `alert` for every notifier.
     void send(const model::Alert &alert);
+    // The unit is gone (a reload removed it): what fires for it ends (notifiers that keep alerts in force, such as
+    // alertmanager, resolve it; the others send nothing).
+    void forget(const model::UnitRef &unit);
     std::size_t notifiers() const { return lanes_.size(); }
 
     // What each notifier did, for tests and metrics.
@@ -78,6 +82,9 @@ private:
     std::unique_ptr<net::CurlMulti> curl_;
     std::unique_ptr<Context> ctx_;
     std::vector<std::unique_ptr<Lane>> lanes_;
+    // The alerts in force: per unit, the last alert that raised a trouble not ended since. Kept across reloads:
+    // a notifier made by one takes them over (Notifier::resume).
+    std::map<model::UnitRef, model::Alert> active_;
     std::vector<std::unique_ptr<Delivery>> retired_; // ended inside their own callbacks: freed on the next iteration
     std::unique_ptr<event::Timer> reaper_;
 };

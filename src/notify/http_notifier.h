@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/json_text.h"
+#include "event/loop.h"
 #include "net/curl_multi.h"
 #include "net/http_request.h"
 #include "notify/notifier.h"
@@ -20,6 +21,8 @@ using base::json_string;
 struct Context {
     net::CurlMulti &curl;
     std::string host; // named in messages
+    event::Loop *loop = nullptr;                                        // for a kind's own timers (alertmanager)
+    std::function<void(int priority, const std::string &message)> log; // for what a kind does on its own
 };
 
 class HttpNotifier final : public Notifier {

@@ -16,6 +16,7 @@ std::unique_ptr<Notifier> make_slack(Context &ctx, const model::NotifierSpec &s,
 std::unique_ptr<Notifier> make_pushover(Context &ctx, const model::NotifierSpec &s, const std::string &name);
 std::unique_ptr<Notifier> make_webhook(Context &ctx, const model::NotifierSpec &s, const std::string &name);
 std::unique_ptr<Notifier> make_sms(Context &ctx, const model::NotifierSpec &s, const std::string &name);
+std::unique_ptr<Notifier> make_alertmanager(Context &ctx, const model::NotifierSpec &s, const std::string &name);
 
 // The notifier of `spec` ("telegram 2": the kind and its number among its kind), or null (see above).
 std::unique_ptr<Notifier> make_notifier(Context &ctx, const model::NotifierSpec &spec, unsigned number);

@@ -12,6 +12,10 @@
 
 namespace watchd::notify {
 
+// Does this alert end its unit's trouble (Up: a check's Down; Recovered: an app's or a service's failure) rather
+// than raise one (Down, Failed, CrashLoop)?
+constexpr bool ends_trouble(model::AlertKind k) { return k == model::AlertKind::Up || k == model::AlertKind::Recovered; }
+
 struct Outcome {
     bool delivered = false;
     bool transient = false; // worth trying again (network trouble, 429, 5xx); false: the receiver refused it
@@ -34,6 +38,12 @@ public:
     virtual base::Result<std::unique_ptr<Delivery>> send(const model::Alert &alert, Sent sent) = 0;
     // The passwords and tokens of this notifier: redacted from every error before it is logged.
     virtual std::vector<std::string> secrets() const = 0;
+    // The alerts in force when this notifier was made (a reload replaced the notifiers): per unit, the trouble
+    // raised (Down, Failed, CrashLoop) and not ended yet. A notifier that keeps telling its receiver what is in
+    // force (alertmanager) takes them over; the others have sent them already, or never will.
+    virtual void resume(const std::vector<model::Alert> &) {}
+    // The unit is gone (a reload removed it): whatever fires for it ends without an alert of its own.
+    virtual void forget(const model::UnitRef &) {}
 };
 
 } // namespace watchd::notify

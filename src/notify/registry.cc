@@ -11,6 +11,7 @@ struct Kind {
 constexpr Kind kKinds[] = {
     {"email", make_email},     {"telegram", make_telegram}, {"slack", make_slack},
     {"pushover", make_pushover}, {"webhook", make_webhook}, {"sms", make_sms},
+    {"alertmanager", make_alertmanager},
 };
 } // namespace
 

@@ -279,6 +279,64 @@ TEST(Load, SmsEntriesAreGossmsStubOrWholeTwilioSettings) {
                "to": "+2", "baseUrl": "ftp://x"}]}}})", "/settings/notifications/sms/0/baseUrl", "http");
 }
 
+TEST(Load, AlertmanagerEntriesAndTheirErrors) {
+    auto r = load_from_string(R"({"settings": {"notifications": {"alertmanager": [
+        {"urls": ["http://127.0.0.1:9093", "https://am.example.com/alertmanager/"], "resendInterval": "30s",
+         "generatorURL": "https://watchd.example.com/", "labels": {"team": "ops", "env_2": "prod"}, "x": 1},
+        {"urls": ["http://am:9093"]}]}},
+        "http": {"listen": ["0.0.0.0:9000", "127.0.0.1:9001"]},
+        "servers": [{"name": "a", "ipAddress": "127.0.0.1", "port": 1, "protocol": "tcp"}]})",
+                              "watchd.json");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    const auto &n = r.config->notifiers;
+    ASSERT_EQ(n.size(), 2u);
+    EXPECT_EQ(n[0].kind, "alertmanager");
+    EXPECT_EQ(n[0].urls, (std::vector<std::string>{"http://127.0.0.1:9093", "https://am.example.com/alertmanager/"}));
+    EXPECT_EQ(n[0].resend_interval, 30 * base::kUsecPerSec);
+    EXPECT_EQ(n[0].fields.at("generatorURL"), "https://watchd.example.com/");
+    EXPECT_EQ(n[0].labels, (std::map<std::string, std::string>{{"env_2", "prod"}, {"team", "ops"}}));
+    EXPECT_EQ(n[1].resend_interval, 60 * base::kUsecPerSec) << "1m by default";
+    EXPECT_EQ(n[1].fields.count("generatorURL"), 0u);
+    EXPECT_EQ(n[1].dashboard_port, 9000) << "the default generatorURL: the first http.listen address's port";
+    EXPECT_TRUE(n[1].labels.empty());
+
+    const std::string at = "/settings/notifications/alertmanager/0";
+    auto am = [](const std::string &entry) {
+        return R"({"settings": {"notifications": {"alertmanager": [)" + entry + "]}}}";
+    };
+    expect_one(am(R"({})"), at + "/urls", "required");
+    expect_one(am(R"({"urls": []})"), at + "/urls", "1 to 8");
+    expect_one(am(R"({"urls": ["http://a:1", "http://a:2", "http://a:3", "http://a:4", "http://a:5", "http://a:6",
+                               "http://a:7", "http://a:8", "http://a:9"]})"), at + "/urls", "1 to 8");
+    expect_one(am(R"({"urls": "http://a:1"})"), at + "/urls", "array");
+    expect_one(am(R"({"urls": ["http://a:1", 9093]})"), at + "/urls/1", "string");
+    expect_one(am(R"({"urls": ["ftp://a"]})"), at + "/urls/0", "http:// or https://");
+    expect_one(am(R"({"urls": ["127.0.0.1:9093"]})"), at + "/urls/0", "http:// or https://");
+    expect_one(am(R"({"urls": ["http://"]})"), at + "/urls/0", "host");
+    expect_one(am(R"({"urls": ["http://a b:1"]})"), at + "/urls/0", "spaces");
+    expect_one(am(R"({"urls": ["http://a:1/?x=1"]})"), at + "/urls/0", "without a query");
+    expect_one(am(R"({"urls": ["http://a:1/#x"]})"), at + "/urls/0", "#fragment");
+    expect_one(am(R"({"urls": ["http://a:1", "http://a:1"]})"), at + "/urls/1", "duplicate");
+    expect_one(am(R"({"urls": ["http://a:1"], "resendInterval": "500ms"})"), at + "/resendInterval", "between 1s and 1h");
+    expect_one(am(R"({"urls": ["http://a:1"], "resendInterval": "2h"})"), at + "/resendInterval", "between 1s and 1h");
+    expect_one(am(R"({"urls": ["http://a:1"], "resendInterval": "soon"})"), at + "/resendInterval", "duration");
+    expect_one(am(R"({"urls": ["http://a:1"], "generatorURL": "watchd:8421"})"), at + "/generatorURL", "http://");
+    expect_one(am(R"({"urls": ["http://a:1"], "generatorURL": "http://h/#x"})"), at + "/generatorURL", "#fragment");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": "team=ops"})"), at + "/labels", "object");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": {"1team": "ops"}})"), at + "/labels/1team", "label name");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": {"te-am": "ops"}})"), at + "/labels/te-am", "label name");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": {"__name__": "x"}})"), at + "/labels/__name__", "__");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": {"severity": "page"}})"), at + "/labels/severity",
+               "watchd's own labels");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": {"team": 1}})"), at + "/labels/team", "string");
+    expect_one(am(R"({"urls": ["http://a:1"], "labels": {"team": ""}})"), at + "/labels/team", "empty");
+    expect_one(am(R"({"urls": ["http://a:1"], "url": "http://a:2"})"), at + "/url", "did you mean \"urls\"");
+    expect_one(am(R"({"urls": ["http://a:1"]}, {"urls": ["http://a:1"], "resendInterval": 0})"),
+               "/settings/notifications/alertmanager/1/resendInterval", "between 1s and 1h");
+    expect_one(R"({"settings": {"notifications": {"alertmanager": {"urls": ["http://a:1"]}}}})",
+               "/settings/notifications/alertmanager", "expected an array");
+}
+
 TEST(Load, ExecChecksRunACommandAndNeedNoAddress) {
     auto r = load_from_string(R"({"servers": [
         {"name": "disk", "protocol": "exec", "command": ["/usr/lib/nagios/plugins/check_disk", "-w", "10%"],
