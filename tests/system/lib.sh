@@ -64,7 +64,8 @@ systest_mount_root() {
 # watchctl (built beside watchd) goes to /usr/bin/watchctl and, with SOURCE_ROOT, the D-Bus policy
 # units/org.watchd1.conf to /usr/share/dbus-1/system.d/ (the container's dbus-daemon reads it when it boots).
 # Leftovers of a watchd installed on the host (visible through the lower layer) and any journal files of the
-# host are removed first, so the scenario's journal holds only its own boot.
+# host are removed first, so the scenario's journal holds only its own boot. With WATCHD_SYSTEST_DEB set (the
+# package scenario), only that .deb and test.sh go in: the scenario installs watchd from it.
 systest_install() {
   local watchd=$1 unit=$2 scenario=$3 srcroot=${4:-} root=$SYSTEST_ROOT
   local watchctl
@@ -74,6 +75,13 @@ systest_install() {
          "$root/usr/local/sbin/watchd" "$root/usr/local/bin/watchctl" "$root/var/lib/watchd" "$root/var/log/watchd" \
          "$root/usr/local/share/dbus-1/system.d/org.watchd1.conf" "$root/etc/dbus-1/system.d/org.watchd1.conf" \
          "$root$SYSTEST_IN" "$root/var/log/journal/"*
+  if [ -n "${WATCHD_SYSTEST_DEB:-}" ]; then
+    # The package scenario installs watchd itself, from the .deb (apt inside the container): nothing else goes in.
+    mkdir -p "$root$SYSTEST_IN"
+    cp "$WATCHD_SYSTEST_DEB" "$root$SYSTEST_IN/" || return 1
+    cp "$scenario/test.sh" "$SYSTEST_HERE/assert.sh" "$root$SYSTEST_IN/"
+    return 0
+  fi
   install -D -m 0755 "$watchd" "$root/usr/sbin/watchd" || return 1
   if [ -x "$watchctl" ]; then install -D -m 0755 "$watchctl" "$root/usr/bin/watchctl" || return 1; fi
   if [ -n "$srcroot" ] && [ -f "$srcroot/units/org.watchd1.conf" ]; then
