@@ -68,7 +68,7 @@ void Engine::announce(const Unit &u, mdl::Announcement what, int priority, std::
 }
 
 void Engine::alert(const Unit &u, mdl::AlertKind kind, std::string_view message) {
-    if (!dispatcher_ || dispatcher_->notifiers() == 0) return;
+    if (!dispatcher_) return; // with no notifier yet, the dispatcher still keeps what is in force for a later one
     mdl::Alert a;
     a.unit = u.ref;
     a.kind = kind;

@@ -110,8 +110,14 @@ void Engine::step(Unit &u, const model::Event &e) {
     if ((cgroups_ || subreaper_) && c.state != old_state) after_step_cgroup(u);
     if (c.state == UnitState::Running && !(u.rt.rules.timer && u.rt.rules.timer->armed()))
         if (const AppUnit *a = u.app(); a && a->spec.restart_if.any()) arm_rules(u);
-    if (old_state == UnitState::Failed && c.state == UnitState::Running && u.ref.kind != UnitKind::Check)
-        alert(u, model::AlertKind::Recovered, "runs again after it had failed");
+    // A failure ends when the unit runs again, however it got there (a restart goes failed, starting, running).
+    if (u.ref.kind != UnitKind::Check) {
+        if (c.state == UnitState::Failed) u.rt.failed_unrecovered = true;
+        else if (c.state == UnitState::Running && u.rt.failed_unrecovered) {
+            u.rt.failed_unrecovered = false;
+            alert(u, model::AlertKind::Recovered, "runs again after it had failed");
+        }
+    }
     if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
     const UnitView v = make_view(u, false);
     for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);
@@ -142,6 +148,7 @@ void Engine::after_drain() {
             unschedule_check(u, true);
             retire(std::shared_ptr<Unit>(std::move(it->second)));
             it = units_.erase(it);
+            if (dispatcher_) dispatcher_->forget(ref); // what fired for it ends (alertmanager resolves it)
             for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_removed(ref);
             continue;
         }

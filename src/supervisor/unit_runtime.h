@@ -87,6 +87,7 @@ struct UnitRuntime {
     std::unique_ptr<event::Timer> exec_timer;
     bool spawn_deferred = false; // a Spawn waits for leftovers of the previous launch to be gone
     OutputBudget output_budget;
+    bool failed_unrecovered = false; // it failed and has not run since: running again is a Recovered alert
     std::deque<std::string> recent_output; // its last kRecentOutputLines forwarded lines (the dashboard's)
     CgroupRuntime cgroup;
     RuleRuntime rules;

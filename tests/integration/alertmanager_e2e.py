@@ -100,13 +100,15 @@ try:
     check(wait_for(lambda: ready(am1) and ready(am2), timeout=30, step=0.2), "both Alertmanagers are ready")
 
     db_port, http_port = free_port(), free_port()
+    BROKEN = os.path.join(WORK, "broken")  # crashy exits at once while it exists
+    open(BROKEN, "w").close()
     write_config(CONF, {
         "settings": {
             "monitor": {"checkInterval": 1, "timeout": 1, "exponentialBackoffSeconds": 600},
             "notifications": {"alertmanager": [{"urls": [am1, am2], "resendInterval": "2s",
                                                 "labels": {"team": "ops"}}]}},
         "servers": [{"name": "db", "ipAddress": "127.0.0.1", "port": db_port, "protocol": "tcp"}],
-        "apps": {"crashy": RUN.app("exit 1", restart={"backoff-initial": "100ms", "start-limit-burst": 3,
+        "apps": {"crashy": RUN.app(f"if [ -e {BROKEN} ]; then exit 1; fi; exec sleep 1000", restart={"backoff-initial": "100ms", "start-limit-burst": 3,
                                                          "start-limit-interval": "60s"})},
         "http": {"listen": [f"127.0.0.1:{http_port}"]}, "udp": {"listen": []},
     })
@@ -167,6 +169,15 @@ try:
           "GET /api/v2/alerts no longer lists it")
     check(one(am1, "WatchdAppFailed", "crashy") is not None and one(am2, "WatchdAppFailed", "crashy") is not None,
           "the app's failure is still active in both")
+
+    # --- the failed app, repaired and restarted by an operator (failed -> starting -> running): resolved in both
+    os.unlink(BROKEN)
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/?group=app&id=crashy&toggle=3", timeout=5) as r:
+        check(r.status == 200, "restart toggle for crashy accepted")
+    check(wait_for(lambda: "the recovered alert for app crashy" in read(LOG), timeout=10),
+          "watchd sends a recovered alert for crashy")
+    check(wait_for(lambda: one(am1, "WatchdAppFailed", "crashy") is None and one(am2, "WatchdAppFailed", "crashy") is None,
+                   timeout=10, step=0.2), "WatchdAppFailed resolved in both once the restarted app runs")
 
     # --- one Alertmanager gone: the other still gets the alerts, the log names the one that did not take them
     am2_proc.terminate()
