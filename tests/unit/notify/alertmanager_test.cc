@@ -18,6 +18,7 @@
 
 #include "notify/alertmanager.h"
 #include "notify/dispatcher.h"
+#include "loopback_receiver.h"
 
 namespace watchd::notify {
 namespace {
@@ -25,78 +26,11 @@ namespace {
 using base::kUsecPerMsec;
 using base::kUsecPerSec;
 namespace am = alertmanager;
+using loopback::Receiver;
+using loopback::Request;
 
 constexpr base::Usec kT0 = 1700000000000000; // 2023-11-14 22:13:20 UTC
 
-struct Request {
-    std::string head, body;
-};
-
-// A one-thread HTTP server on 127.0.0.1: reads each request (headers and Content-Length body), records it and
-// answers `status`.
-class Receiver {
-public:
-    explicit Receiver(int status = 200) : status_(status) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        ::listen(fd_, 16);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~Receiver() {
-        stop_ = true;
-        ::shutdown(fd_, SHUT_RDWR);
-        thread_.join();
-        ::close(fd_);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    std::vector<Request> requests() {
-        std::lock_guard<std::mutex> l(m_);
-        return requests_;
-    }
-    std::size_t count() { return requests().size(); }
-
-private:
-    void serve() {
-        while (!stop_) {
-            const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c < 0) return;
-            std::string req;
-            char buf[4096];
-            for (;;) {
-                const auto end = req.find("\r\n\r\n");
-                if (end != std::string::npos) {
-                    const auto cl = req.find("Content-Length: ");
-                    const std::size_t n = cl == std::string::npos ? 0 : std::stoul(req.substr(cl + 16));
-                    if (req.size() >= end + 4 + n) {
-                        std::lock_guard<std::mutex> l(m_);
-                        requests_.push_back({req.substr(0, end), req.substr(end + 4, n)});
-                        break;
-                    }
-                }
-                const ssize_t r = ::read(c, buf, sizeof buf);
-                if (r <= 0) break;
-                req.append(buf, static_cast<std::size_t>(r));
-            }
-            const std::string answer = "HTTP/1.1 " + std::to_string(status_) +
-                                       " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
-            (void)!::write(c, answer.data(), answer.size());
-            ::close(c);
-        }
-    }
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    int status_;
-    std::atomic<bool> stop_{false};
-    std::mutex m_;
-    std::vector<Request> requests_;
-    std::thread thread_;
-};
 
 // A loopback URL nothing listens on (connection refused).
 std::string closed_url(const std::string &userinfo = "") {

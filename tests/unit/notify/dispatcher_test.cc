@@ -14,93 +14,14 @@
 #include <vector>
 
 #include "notify/dispatcher.h"
+#include "loopback_receiver.h"
 
 namespace watchd::notify {
 namespace {
 
 using base::kUsecPerMsec;
 using base::kUsecPerSec;
-
-// A one-thread HTTP server on 127.0.0.1: reads each request (headers and Content-Length body), records its body,
-// and answers `status`, or holds the connection without answering while `hold` is set.
-class Receiver {
-public:
-    explicit Receiver(int status) : status_(status) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        ::listen(fd_, 16);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~Receiver() {
-        stop_ = true;
-        ::shutdown(fd_, SHUT_RDWR);
-        thread_.join();
-        for (int c : held_) ::close(c);
-        ::close(fd_);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-    std::vector<std::string> bodies() {
-        std::lock_guard<std::mutex> l(m_);
-        return bodies_;
-    }
-    std::atomic<bool> hold{false};
-    // Answers no more held requests: their connections are closed (the client sees an empty reply).
-    void release() {
-        std::lock_guard<std::mutex> l(m_);
-        hold = false;
-        for (int c : held_) ::close(c);
-        held_.clear();
-    }
-
-private:
-    void serve() {
-        while (!stop_) {
-            const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c < 0) return;
-            std::string req;
-            char buf[4096];
-            for (;;) { // the whole request: headers, then Content-Length bytes
-                const auto end = req.find("\r\n\r\n");
-                if (end != std::string::npos) {
-                    const auto cl = req.find("Content-Length: ");
-                    const std::size_t n = cl == std::string::npos ? 0 : std::stoul(req.substr(cl + 16));
-                    if (req.size() >= end + 4 + n) {
-                        std::lock_guard<std::mutex> l(m_);
-                        bodies_.push_back(req.substr(end + 4, n));
-                        break;
-                    }
-                }
-                const ssize_t r = ::read(c, buf, sizeof buf);
-                if (r <= 0) break;
-                req.append(buf, static_cast<std::size_t>(r));
-            }
-            {
-                std::lock_guard<std::mutex> l(m_);
-                if (hold) {
-                    held_.push_back(c);
-                    continue;
-                }
-            }
-            const std::string answer = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            (void)!::write(c, answer.data(), answer.size());
-            ::close(c);
-        }
-    }
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    int status_;
-    std::atomic<bool> stop_{false};
-    std::mutex m_;
-    std::vector<std::string> bodies_;
-    std::vector<int> held_;
-    std::thread thread_;
-};
+using loopback::Receiver;
 
 model::Alert alert(int n) {
     model::Alert a;
@@ -139,7 +60,7 @@ protected:
 
 TEST_F(DispatcherTest, ATransientFailureIsRetriedThenGivenUpAfterFiveAttempts) {
     Receiver r(503);
-    auto d = make(r.url());
+    auto d = make(r.url("/hook"));
     d->send(alert(1));
     ASSERT_TRUE(spin_until([&] { return d->counts().failed == 1; }));
     EXPECT_EQ(r.bodies().size(), Dispatcher::kAttempts);
@@ -152,7 +73,7 @@ TEST_F(DispatcherTest, ATransientFailureIsRetriedThenGivenUpAfterFiveAttempts) {
 TEST_F(DispatcherTest, AFullOutboxDropsItsOldestWaitingAlertsNotTheOneInFlight) {
     Receiver r(200);
     r.hold = true; // the first alert's request is taken and never answered
-    auto d = make(r.url());
+    auto d = make(r.url("/hook"));
     d->send(alert(0));
     ASSERT_TRUE(spin_until([&] { return r.bodies().size() == 1; }));
     const std::size_t extra = 40;
