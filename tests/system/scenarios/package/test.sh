@@ -13,7 +13,7 @@ apt-get install -y --no-install-recommends "$deb" > /tmp/apt.log 2>&1 || fail "a
 dpkg -s watchd | grep -q '^Status: install ok installed' || fail "watchd is not installed: $(dpkg -s watchd 2>&1)"
 ok "apt-get install $deb"
 for f in /usr/sbin/watchd /usr/bin/watchctl /etc/watchd/watchd.json /lib/systemd/system/watchd.service \
-         /usr/share/dbus-1/system.d/org.watchd1.conf /usr/share/man/man8/watchd.8.gz /usr/share/man/man1/watchctl.1.gz \
+         /usr/share/dbus-1/system.d/org.watchd1.conf /usr/share/man/man8/watchd.8.gz /usr/share/man/man1/watchctl.1.gz /usr/share/man/man1/watchd-ping.1.gz \
          /usr/share/man/man5/watchd.json.5.gz /usr/share/man/man5/org.watchd1.5.gz; do
   [ -e "$f" ] || fail "the package did not install $f"
 done
