@@ -60,6 +60,7 @@ UnitView Engine::make_view(const Unit &u, bool with_history) const {
     v.supervised = model::is_supervised(u.ref.kind);
     v.has_secret = !secret_of(u).empty();
     if (with_history) v.history.assign(c.history.begin(), c.history.end());
+    v.history_total = c.history_total;
     if (const AppUnit *a = u.app()) {
         v.keepalive = a->spec.keepalive;
         v.launcher_pid = a->status.launcher_pid;

@@ -32,6 +32,7 @@ struct UnitView : model::UnitFacts {
     bool has_secret = false;      // the secret itself never leaves the core
     pid_t launcher_pid = 0;       // apps in pidfile/http/udp mode: the spawned process while it runs
     std::vector<HistoryEntry> history;  // oldest first; filled only when asked for (with_history)
+    std::uint64_t history_total = 0;    // entries ever added to the history (the newest one's number)
     std::optional<KeepAlive> keepalive; // apps only
     // Services only: the unit and what systemd last said of it.
     struct Systemd {

@@ -2,6 +2,7 @@
 #include "api/http/dashboard.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <csignal>
 
 #include "base/json_text.h"
@@ -49,15 +50,26 @@ std::string_view keepalive_name(model::KeepAlive k) {
     return "";
 }
 
+// The first index of `size` kept entries (the newest numbered `total`) to show: numbered above `since`, and no more
+// than kTimelineLength.
+std::size_t first_shown(std::size_t size, std::uint64_t total, std::uint64_t since) {
+    std::size_t from = size > kTimelineLength ? size - kTimelineLength : 0;
+    const std::uint64_t first_seq = total - size + 1; // of index 0
+    if (since >= first_seq) from = std::max<std::size_t>(from, static_cast<std::size_t>(since - first_seq + 1));
+    return std::min(from, size);
+}
+
 // Apps and services: one bar per closed instance, red when it ended badly.
-void history_timeline(std::string &out, const UnitView &u) {
+void history_timeline(std::string &out, const UnitView &u, std::uint64_t since) {
     out += '[';
     const auto &h = u.history;
-    const std::size_t from = h.size() > kTimelineLength ? h.size() - kTimelineLength : 0;
+    const std::uint64_t total = std::max<std::uint64_t>(u.history_total, h.size());
+    const std::size_t from = first_shown(h.size(), total, since);
     for (std::size_t i = from; i < h.size(); ++i) {
         const model::HistoryEntry &e = h[i];
         if (i != from) out += ',';
         Obj o(out);
+        o.num("seq", static_cast<long long>(total - h.size() + i + 1));
         // "ok": a clean exit, or a stop asked for (disabled, shutting down); "stopped": ended by SIGTERM or SIGINT,
         // which is how a restart or a stop ends it (patrol's history does not keep the restart flag), or an
         // operator's kill; "failed": anything else.
@@ -78,13 +90,15 @@ void history_timeline(std::string &out, const UnitView &u) {
 }
 
 // Checks: one bar per probe, with its latency.
-void sample_timeline(std::string &out, const UnitView &u) {
+void sample_timeline(std::string &out, const UnitView &u, std::uint64_t since) {
     out += '[';
     const auto &s = u.check->samples;
-    const std::size_t from = s.size() > kTimelineLength ? s.size() - kTimelineLength : 0;
+    const std::uint64_t total = std::max<std::uint64_t>(u.check->probes, s.size());
+    const std::size_t from = first_shown(s.size(), total, since);
     for (std::size_t i = from; i < s.size(); ++i) {
         if (i != from) out += ',';
         Obj o(out);
+        o.num("seq", static_cast<long long>(total - s.size() + i + 1));
         o.boolean("ok", s[i].online);
         o.num("at", ms(s[i].time));
         o.num("latency_us", static_cast<long long>(s[i].latency));
@@ -108,14 +122,19 @@ std::string_view tone(const UnitView &u) {
     return "unknown";
 }
 
-std::string unit_json(const UnitView &u) {
+std::uint64_t timeline_seq(const UnitView &u) {
+    if (u.check) return std::max<std::uint64_t>(u.check->probes, u.check->samples.size());
+    return std::max<std::uint64_t>(u.history_total, u.history.size());
+}
+
+std::string unit_json(const UnitView &u, std::uint64_t since) {
     std::string out;
-    out.reserve(512 + 64 * (u.history.size() + (u.check ? u.check->samples.size() : 0)));
-    write_unit(out, u);
+    out.reserve(512 + 64 * std::min(kTimelineLength, u.history.size() + (u.check ? u.check->samples.size() : 0)));
+    write_unit(out, u, since);
     return out;
 }
 
-void write_unit(std::string &out, const UnitView &u) {
+void write_unit(std::string &out, const UnitView &u, std::uint64_t since) {
     Obj o(out);
     o.str("kind", model::to_string(u.ref.kind));
     o.str("id", u.ref.id);
@@ -174,10 +193,12 @@ void write_unit(std::string &out, const UnitView &u) {
                 ch.boolean("since_known", i > 0);
             }
         }
-        sample_timeline(o.key("timeline"), u);
+        sample_timeline(o.key("timeline"), u, since);
     } else {
-        history_timeline(o.key("timeline"), u);
+        history_timeline(o.key("timeline"), u, since);
     }
+    o.num("timeline_seq", static_cast<long long>(timeline_seq(u)));
+    o.boolean("timeline_partial", since > 0);
 }
 
 std::string snapshot_json(const supervisor::SupervisorView &v, std::string_view host) {

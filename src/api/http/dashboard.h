@@ -20,8 +20,15 @@ inline constexpr std::size_t kTimelineLength = 60;
 // desired state and patrol's flags, pid, instance, start time, restarts, last exit, error, key/value, whether a
 // secret guards its toggles, per kind its keepalive / systemd unit / check target and latency, and a timeline of
 // its newest history or probes. Times are milliseconds since the epoch. `u` should carry its history.
-std::string unit_json(const supervisor::UnitView &u);
-void write_unit(std::string &out, const supervisor::UnitView &u); // appends it
+//
+// Each timeline entry has its number "seq" (1: the unit's first run or probe), "timeline_seq" is the newest one's.
+// With `since` > 0 the timeline holds only the entries numbered above it ("timeline_partial": true): an event
+// stream sends what is new, and the page appends it to what it has (a check probed every second costs one entry
+// an event, not the whole timeline).
+std::string unit_json(const supervisor::UnitView &u, std::uint64_t since = 0);
+void write_unit(std::string &out, const supervisor::UnitView &u, std::uint64_t since = 0); // appends it
+// The newest timeline entry's number.
+std::uint64_t timeline_seq(const supervisor::UnitView &u);
 
 // Everything: {"host", "instance", "started", "units": [unit_json...]}.
 std::string snapshot_json(const supervisor::SupervisorView &v, std::string_view host);

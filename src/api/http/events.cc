@@ -39,9 +39,13 @@ EventHub::~EventHub() {
 std::shared_ptr<Stream> EventHub::subscribe() {
     std::erase_if(streams_, [](const auto &s) { return !s->open(); });
     if (streams_.size() >= kMaxSubscribers || !flush_timer_ || !heartbeat_timer_) return nullptr;
-    auto s = std::make_shared<Stream>();
+    const supervisor::SupervisorView view = views_.view(true);
     std::string first = "retry: 2000\n\n"; // EventSource reconnects after 2 s (and gets a new snapshot)
-    first += event("snapshot", snapshot_json(views_.view(true), host_));
+    first += event("snapshot", snapshot_json(view, host_));
+    if (streams_.empty()) // the only page: what it has now is all that was streamed
+        for (const supervisor::UnitView &u : view.units) sent_seq_[u.ref] = timeline_seq(u);
+    // The snapshot of a large configuration may be several MiB: it is let through, and then as much again.
+    auto s = std::make_shared<Stream>(std::max<std::size_t>(kMaxPending, 2 * first.size()));
     s->write(first);
     streams_.push_back(s);
     ++events_sent_;
@@ -73,6 +77,7 @@ void EventHub::on_history_added(const supervisor::UnitRef &unit, const superviso
 
 void EventHub::on_unit_removed(const supervisor::UnitRef &unit) noexcept {
     try {
+        sent_seq_.erase(unit);
         if (streams_.empty()) return;
         changed_.erase(unit);
         removed_.insert(unit);
@@ -85,7 +90,11 @@ void EventHub::flush() {
     std::string batch;
     for (const supervisor::UnitRef &ref : changed_)
         if (auto u = views_.unit(ref, true)) {
-            batch += event("unit", unit_json(*u));
+            std::uint64_t &sent = sent_seq_[ref];
+            // Timelines only grow (a unit removed and added again starts anew: see on_unit_removed).
+            if (sent > timeline_seq(*u)) sent = 0;
+            batch += event("unit", unit_json(*u, sent)); // only the timeline entries the pages do not have
+            sent = timeline_seq(*u);
             ++events_sent_;
         }
     for (const supervisor::UnitRef &ref : removed_) {

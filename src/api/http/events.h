@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -25,6 +26,7 @@ public:
     static constexpr std::size_t kMaxSubscribers = 128;
     static constexpr base::Usec kFlushDelay = 100 * base::kUsecPerMsec;
     static constexpr base::Usec kHeartbeat = 5 * base::kUsecPerSec;
+    static constexpr std::size_t kMaxPending = 1 << 20; // unsent bytes a stream may hold (more for a large snapshot)
 
     // host: this machine's name, shown on the page.
     EventHub(event::Loop &loop, const supervisor::ViewProvider &views, std::string host);
@@ -53,6 +55,7 @@ private:
     std::string host_;
     std::vector<std::shared_ptr<Stream>> streams_;
     std::set<supervisor::UnitRef> changed_, removed_;
+    std::map<supervisor::UnitRef, std::uint64_t> sent_seq_; // per unit, the newest timeline entry streamed
     std::uint64_t events_sent_ = 0;
     std::unique_ptr<event::Timer> flush_timer_;
     std::unique_ptr<event::Timer> heartbeat_timer_;

@@ -3,6 +3,7 @@
 'use strict';
 
 const KINDS = ['app', 'service', 'check'];
+const TIMELINE = 60; // entries shown (the server's kTimelineLength)
 const units = new Map();   // "kind/id" -> unit JSON
 const secrets = new Map(); // "kind/id" -> the secret typed in this page (never stored)
 const openDetails = new Set();
@@ -319,6 +320,11 @@ function connect() {
   });
   es.addEventListener('unit', (ev) => {
     const u = JSON.parse(ev.data);
+    const old = units.get(key(u));
+    if (u.timeline_partial && old) { // only the new runs or probes: appended to those the page has
+      const last = old.timeline.length ? old.timeline[old.timeline.length - 1].seq : 0;
+      u.timeline = old.timeline.concat(u.timeline.filter((x) => x.seq > last)).slice(-TIMELINE);
+    }
     units.set(key(u), u);
     place(u);
     summarize();

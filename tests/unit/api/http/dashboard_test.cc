@@ -82,6 +82,39 @@ TEST(DashboardJson, TheTimelineKeepsTheNewest) {
     EXPECT_EQ(t.front().at("exit"), static_cast<int>(100 - kTimelineLength));
 }
 
+TEST(DashboardJson, TimelineEntriesAreNumberedAndSentFromANumberOn) {
+    UnitView u = app(); // 4 entries in the history
+    u.history_total = 10; // 6 more were dropped from the history before them
+    json::object o = parsed(unit_json(u));
+    EXPECT_EQ(o.at("timeline_seq"), 10);
+    EXPECT_EQ(o.at("timeline_partial"), false);
+    json::array t = o.at("timeline").as_array();
+    ASSERT_EQ(t.size(), 4u);
+    EXPECT_EQ(t.front().at("seq"), 7);
+    EXPECT_EQ(t.back().at("seq"), 10);
+    o = parsed(unit_json(u, 8)); // the page has up to 8: 9 and 10 are new
+    EXPECT_EQ(o.at("timeline_partial"), true);
+    t = o.at("timeline").as_array();
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[0].at("seq"), 9);
+    EXPECT_EQ(t[0].at("outcome"), "stopped"); // the 3rd kept entry
+    EXPECT_TRUE(parsed(unit_json(u, 10)).at("timeline").as_array().empty());
+    EXPECT_EQ(parsed(unit_json(u, 3)).at("timeline").as_array().size(), 4u); // older than what is kept: all kept
+    // A check's probes are numbered by its probe count.
+    UnitView c;
+    c.ref = {UnitKind::Check, "db"};
+    c.check = UnitView::Check{};
+    c.check->probes = 500;
+    for (int i = 0; i < 100; ++i) c.check->samples.push_back({1'000'000ull * static_cast<unsigned>(i), true, 100, ""});
+    t = parsed(unit_json(c)).at("timeline").as_array();
+    ASSERT_EQ(t.size(), kTimelineLength);
+    EXPECT_EQ(t.back().at("seq"), 500);
+    EXPECT_EQ(t.front().at("seq"), static_cast<int>(500 - kTimelineLength + 1));
+    t = parsed(unit_json(c, 499)).at("timeline").as_array();
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t[0].at("seq"), 500);
+}
+
 TEST(DashboardJson, TonesByState) {
     UnitView u = app();
     const std::pair<UnitState, std::string_view> cases[] = {
