@@ -17,6 +17,7 @@
 #include "base/unique_fd.h"
 #include "event/loop.h"
 #include "model/unit_spec.h"
+#include "event/deadlines.h"
 #include "event/poll_set.h"
 #include "event/source.h"
 #include "net/curl_multi.h"
@@ -123,10 +124,12 @@ private:
     std::unique_ptr<net::CurlMulti> curl_;
     std::unique_ptr<ExecChildren> children_;
     std::unique_ptr<event::PollSet> sockets_;
+    std::unique_ptr<event::Deadlines> timeouts_; // the socket probes' timeouts, under one timer
 };
 
 // The socket probes (socket_probe.cc) and the http probe (http_probe.cc).
-base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, event::PollSet &poll, const model::CheckSpec &spec,
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, event::PollSet &poll,
+                                                        event::Deadlines &timeouts, const model::CheckSpec &spec,
                                                         Done done);
 base::Result<std::unique_ptr<Probe>> start_dns_probe(event::Loop &loop, const model::CheckSpec &spec, Done done);
 base::Result<std::unique_ptr<Probe>> start_http_probe(net::CurlMulti &curl, const model::CheckSpec &spec, Done done);

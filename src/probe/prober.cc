@@ -27,7 +27,12 @@ base::Result<std::unique_ptr<Probe>> Prober::start(const model::CheckSpec &spec,
         if (!p) return base::unexpected(p.error());
         sockets_ = std::move(*p);
     }
-    return start_socket_probe(loop_, *sockets_, spec, std::move(done));
+    if (!timeouts_) {
+        auto d = event::Deadlines::create(loop_, 5 * base::kUsecPerMsec); // a 100 ms timeout told 5 % late at most
+        if (!d) return base::unexpected(d.error());
+        timeouts_ = std::move(*d);
+    }
+    return start_socket_probe(loop_, *sockets_, *timeouts_, spec, std::move(done));
 }
 
 bool TimedProbe::start_clock(base::Usec timeout, std::function<void()> on_timeout) {

@@ -10,6 +10,7 @@
 #include "event/source.h"
 #include "probe/probe.h"
 #include "probe/resolver.h"
+#include "event/deadlines.h"
 #include "event/poll_set.h"
 #include "net/tls_client.h"
 
@@ -19,23 +20,25 @@ namespace {
 
 class SocketProbe final : public Probe, private event::PollSet::Client {
 public:
-    SocketProbe(event::Loop &loop, event::PollSet &poll, const model::CheckSpec &spec, Done done)
-        : loop_(loop), poll_(poll), udp_(spec.protocol == "udp"), tls_(spec.protocol == "tls"), host_(spec.address),
+    SocketProbe(event::Loop &loop, event::PollSet &poll, event::Deadlines &timeouts, const model::CheckSpec &spec,
+                Done done)
+        : loop_(loop), poll_(poll), timeouts_(timeouts), udp_(spec.protocol == "udp"), tls_(spec.protocol == "tls"), host_(spec.address),
           port_(spec.port), payload_(spec.payload), timeout_(spec.timeout),
           server_name_(spec.server_name.empty() ? spec.address : spec.server_name), verify_(spec.tls_verify),
           cert_warning_(spec.cert_warning), done_(std::move(done)) {}
-    ~SocketProbe() override { poll_.forget(slot_); }
+    ~SocketProbe() override {
+        poll_.forget(slot_);
+        timeouts_.cancel(timeout_id_);
+    }
 
     bool begin() {
         started_ = base::now_monotonic();
-        auto timeout = event::Timer::create(loop_, [this] {
+        timeout_id_ = timeouts_.add(started_ + timeout_, [this] {
+            timeout_id_ = 0;
             // udp: no reply and no refusal within the timeout counts as up (see probe.h)
             if (udp_ && connected_) return finish_with(true, "");
             finish_with(false, "timed out after " + base::format_duration(timeout_));
-        }, event::Priority::Normal, timeout_accuracy(timeout_));
-        if (!timeout) return false;
-        timeout_timer_ = std::move(*timeout);
-        timeout_timer_->arm(started_ + timeout_);
+        });
         Address a;
         if (numeric_address(host_, port_, a)) {
             connect_to(a.addr, a.len);
@@ -110,7 +113,7 @@ private:
         result_ = {ok, base::now_monotonic() - started_, std::move(error), std::move(warning)};
         if (!result_.error.empty()) result_.error[0] = static_cast<char>(std::tolower(result_.error[0]));
         poll_.forget(slot_);
-        timeout_timer_->cancel();
+        timeouts_.cancel(std::exchange(timeout_id_, 0));
         if (now) return report();
         if (!finish_) {
             auto t = event::Timer::create(loop_, [this] { report(); });
@@ -130,6 +133,8 @@ private:
     event::Loop &loop_;
     event::PollSet &poll_;
     event::PollSet::Slot slot_;
+    event::Deadlines &timeouts_;
+    event::Deadlines::Id timeout_id_ = 0;
     const bool udp_;
     const bool tls_;
     const std::string host_;
@@ -148,15 +153,15 @@ private:
     // Sources last: destroyed first.
     std::unique_ptr<Resolver> resolver_;
     std::unique_ptr<net::TlsHandshake> handshake_;
-    std::unique_ptr<event::Timer> timeout_timer_;
     std::unique_ptr<event::Timer> finish_;
 };
 
 } // namespace
 
-base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, event::PollSet &poll, const model::CheckSpec &spec,
+base::Result<std::unique_ptr<Probe>> start_socket_probe(event::Loop &loop, event::PollSet &poll,
+                                                        event::Deadlines &timeouts, const model::CheckSpec &spec,
                                                         Done done) {
-    auto p = std::make_unique<SocketProbe>(loop, poll, spec, std::move(done));
+    auto p = std::make_unique<SocketProbe>(loop, poll, timeouts, spec, std::move(done));
     if (!p->begin()) return base::unexpected(base::Error{std::make_error_code(std::errc::not_enough_memory),
                                                           "probe", "cannot add the probe's sources to the loop"});
     return std::unique_ptr<Probe>(std::move(p));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "event/loop.h"
+#include "event/deadlines.h"
 #include "event/poll_set.h"
 #include "event/source.h"
 
@@ -200,6 +201,47 @@ TEST_F(EventTest, PollSetWaitsOnceAndDropsEventsOfForgottenClients) {
     (*set)->forget(c.slot);
     ::close(q[0]);
     ::close(q[1]);
+}
+
+} // namespace
+} // namespace watchd::event
+
+namespace watchd::event {
+namespace {
+
+// Deadlines: told in order, once each, not when cancelled; one added from a callback before those pending is told
+// first; a callback may cancel one due in the same wake-up.
+TEST_F(EventTest, DeadlinesUnderOneTimer) {
+    auto d = Deadlines::create(*loop);
+    ASSERT_TRUE(d);
+    Deadlines &dl = **d;
+    std::vector<int> told;
+    const base::Usec t0 = base::now_monotonic();
+    dl.add(t0 + 30 * kUsecPerMsec, [&] { told.push_back(3); });
+    const auto cancelled = dl.add(t0 + 10 * kUsecPerMsec, [&] { told.push_back(-1); });
+    dl.add(t0 + 5 * kUsecPerMsec, [&] {
+        told.push_back(1);
+        dl.add(base::now_monotonic() + 5 * kUsecPerMsec, [&] { told.push_back(2); }); // before the 30 ms one
+    });
+    Deadlines::Id victim = 0;
+    dl.add(t0 + 40 * kUsecPerMsec, [&] {
+        told.push_back(4);
+        dl.cancel(victim); // due in the same wake-up: not told
+    });
+    victim = dl.add(t0 + 40 * kUsecPerMsec, [&] { told.push_back(-2); });
+    dl.cancel(cancelled);
+    dl.cancel(cancelled); // twice: nothing
+    dl.cancel(0);
+    EXPECT_EQ(dl.size(), 4u);
+    spin(80);
+    EXPECT_EQ(told, (std::vector<int>{1, 2, 3, 4}));
+    EXPECT_EQ(dl.size(), 0u);
+    // Nothing is told early.
+    bool late_enough = false;
+    const base::Usec at = base::now_monotonic() + 20 * kUsecPerMsec;
+    dl.add(at, [&] { late_enough = base::now_monotonic() >= at; });
+    spin(50);
+    EXPECT_TRUE(late_enough);
 }
 
 } // namespace
