@@ -118,6 +118,13 @@ void Engine::step(Unit &u, const model::Event &e) {
             alert(u, model::AlertKind::Recovered, "runs again after it had failed");
         }
     }
+    // A unit an operator disabled is down on purpose: what fired for it ends (Alertmanager resolves it), as for a
+    // unit a reload removed. Not at shutdown: watchd going away lets its alerts expire instead.
+    if (c.state == UnitState::Inactive && old_state != UnitState::Inactive &&
+        c.desired == model::DesiredState::Down && !shutting_down_ && dispatcher_) {
+        u.rt.failed_unrecovered = false;
+        dispatcher_->forget(u.ref);
+    }
     if (observers_.empty() || (c.cas == old_cas && c.state == old_state)) return;
     const UnitView v = make_view(u, false);
     for (UnitObserver *o : std::vector<UnitObserver *>(observers_)) o->on_unit_changed(v, old_state, c.state);

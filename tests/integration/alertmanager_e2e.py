@@ -12,8 +12,10 @@ receiver), both in one notifier's urls as an HA pair:
   appeared, its endsAt moved on, while gossm's backoff (600 s) let one Down alert through;
 - the check comes up (the test listens on its port): the alert is resolved in both within 4 s (before any endsAt
   of a re-send could lapse), the app's failure stays;
+- the failed app, repaired and restarted by hand (failed, starting, running): its failure is resolved in both;
 - one Alertmanager stopped, the check down again: the other still gets the alert, and watchd's log names the URL
-  that did not take it.
+  that did not take it;
+- an operator disables the still failing check (the dashboard's toggle): its alert is resolved (down on purpose).
 
 Usage: alertmanager_e2e.py PATH/TO/watchd   (exit 0 = pass, 77 = skipped: no prometheus-alertmanager)
 """
@@ -190,6 +192,15 @@ try:
           "watchd's log names the Alertmanager that did not take them")
     log = read(LOG)
     check("did not take the down alert" not in log, "the alert counted as delivered (one Alertmanager took it)")
+
+    # --- an operator disables the failing check (the dashboard's toggle): down on purpose, its alert resolved
+    req = urllib.request.Request(f"http://127.0.0.1:{http_port}/ui/command",
+                                 data=json.dumps({"kind": "check", "id": "db", "toggle": "stop"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        check(r.status == 200, "the check is disabled from the dashboard")
+    check(wait_for(lambda: one(am1, "WatchdCheckDown", "db") is None, timeout=10, step=0.2),
+          "a disabled check's WatchdCheckDown is resolved")
 
     rc = stop(p)
     p = None
