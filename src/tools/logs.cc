@@ -1,11 +1,9 @@
 // Where a unit's output is, and the command that shows it.
 #include "tools/logs.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <unistd.h>
 
 namespace watchd::tools {

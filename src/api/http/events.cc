@@ -56,6 +56,10 @@ std::shared_ptr<Stream> EventHub::subscribe() {
 void EventHub::mark(const supervisor::UnitRef &ref) {
     if (streams_.empty()) return; // nobody watches: nothing to gather
     changed_.insert(ref);
+    schedule_flush();
+}
+
+void EventHub::schedule_flush() {
     if (flush_timer_ && !flush_timer_->armed()) flush_timer_->arm(base::now_monotonic() + kFlushDelay);
 }
 
@@ -81,7 +85,7 @@ void EventHub::on_unit_removed(const supervisor::UnitRef &unit) noexcept {
         if (streams_.empty()) return;
         changed_.erase(unit);
         removed_.insert(unit);
-        if (flush_timer_ && !flush_timer_->armed()) flush_timer_->arm(base::now_monotonic() + kFlushDelay);
+        schedule_flush();
     } catch (...) {
     }
 }

@@ -46,6 +46,7 @@ public:
 
 private:
     void mark(const supervisor::UnitRef &ref);
+    void schedule_flush(); // in kFlushDelay, unless it is already due
     void flush();
     void heartbeat();
     void broadcast(const std::string &data); // to every open stream; forgets the others

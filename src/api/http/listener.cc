@@ -42,13 +42,25 @@ bool Stream::write(std::string_view data) {
         wake();
         return false;
     }
+    buf_.append(data); // take() empties the buffer once all is sent
+    wake();
+    return true;
+}
+
+std::size_t Stream::take(char *out, std::size_t max) {
+    const std::size_t n = std::min(max, pending());
+    std::memcpy(out, buf_.data() + sent_, n);
+    sent_ += n;
     if (sent_ == buf_.size()) {
         buf_.clear();
         sent_ = 0;
     }
-    buf_.append(data);
-    wake();
-    return true;
+    return n;
+}
+
+void Stream::detach() {
+    gone_ = true;
+    wake_ = nullptr;
 }
 
 void Stream::close() {
@@ -107,15 +119,7 @@ struct MhdCallbacks {
     static ssize_t read(void *cls, std::uint64_t, char *buf, std::size_t max) noexcept {
         auto *sc = static_cast<Listener::StreamConn *>(cls);
         Stream &s = *sc->stream;
-        if (const std::size_t n = std::min(max, s.pending())) {
-            std::memcpy(buf, s.buf_.data() + s.sent_, n);
-            s.sent_ += n;
-            if (s.sent_ == s.buf_.size()) {
-                s.buf_.clear();
-                s.sent_ = 0;
-            }
-            return static_cast<ssize_t>(n);
-        }
+        if (const std::size_t n = s.take(buf, max)) return static_cast<ssize_t>(n);
         if (s.closed_) return MHD_CONTENT_READER_END_OF_STREAM;
         MHD_suspend_connection(sc->conn);
         sc->suspended = true;
@@ -129,8 +133,7 @@ struct MhdCallbacks {
     // The response is gone (sent, or its connection closed): the stream learns it, the listener forgets it.
     static void free_stream(void *cls) noexcept {
         std::unique_ptr<Listener::StreamConn> sc(static_cast<Listener::StreamConn *>(cls));
-        sc->stream->gone_ = true;
-        sc->stream->wake_ = nullptr;
+        sc->stream->detach();
         std::erase(sc->listener->streams_, sc.get());
     }
     static void log(void *cls, const char *fmt, va_list ap) noexcept {
@@ -157,8 +160,7 @@ Listener::~Listener() {
     timer_.reset();
     io_.reset();
     for (StreamConn *sc : streams_) {
-        sc->stream->wake_ = nullptr;
-        sc->stream->gone_ = true;
+        sc->stream->detach();
         if (sc->suspended) {
             sc->suspended = false;
             MHD_resume_connection(sc->conn);

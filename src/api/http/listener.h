@@ -54,6 +54,10 @@ private:
     friend class Listener;
     friend struct MhdCallbacks;
     void wake();
+    // Moves up to `max` pending bytes to `out` (the buffer emptied once all is taken); how many.
+    std::size_t take(char *out, std::size_t max);
+    // Its connection ended (or is ending): nothing resumes it any more.
+    void detach();
 
     std::size_t max_pending_;
     std::string buf_;

@@ -31,6 +31,11 @@ HttpResponse json(unsigned status, std::string compact) {
 
 HttpResponse invalid_method() { return json(405, patrol::render_errors({patrol::kInvalidMethod})); }
 
+// A GET-only page (the dashboard, /metrics) asked with another method.
+HttpResponse get_only() {
+    return HttpResponse{405, "text/plain; charset=utf-8", "405 method not allowed\n", {{"Allow", "GET, HEAD"}}};
+}
+
 std::string host_name() {
     char buf[HOST_NAME_MAX + 1] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
@@ -124,13 +129,13 @@ HttpResponse Server::routed(const HttpRequest &req) {
         return json(200, patrol::render_status(views_.view(true), base::now_realtime(),
                                                [this](const supervisor::UnitRef &ref) { return views_.usage(ref); }));
     case Endpoint::Index: // the dashboard
-        if (!get && !head) return HttpResponse{405, "text/plain; charset=utf-8", "405 method not allowed\n", {{"Allow", "GET, HEAD"}}};
+        if (!get && !head) return get_only();
         return asset(*find_asset("index.html"));
     case Endpoint::Ui: return ui(req, r.location);
     case Endpoint::GossmJson: // gossm's http.HandleFunc("/json"): any method
         return HttpResponse{200, "application/json", patrol::render_gossm_json(views_.view(true)), {}};
     case Endpoint::Metrics:
-        if (!get && !head) return HttpResponse{405, "text/plain; charset=utf-8", "405 method not allowed\n", {{"Allow", "GET, HEAD"}}};
+        if (!get && !head) return get_only();
         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                             render_metrics(views_.view(false), views_.stats(), answered_, base::now_realtime(),
                                            extra_metrics_),
