@@ -92,24 +92,27 @@ constexpr base::Usec kTimeout = 10 * base::kUsecPerSec; // one post to one Alert
 constexpr std::size_t kBatch = 200;                    // alerts per re-send post
 constexpr unsigned kLifetimes = 4;                     // a firing alert's endsAt: this many intervals ahead
 
-// A URL without its user:password@ (for messages).
-std::string shown_url(const std::string &url) {
+// Where a URL's user:password@ is: [begin, at) is the userinfo, `at` its '@'; nullopt when it has none.
+std::optional<std::pair<std::size_t, std::size_t>> userinfo_of(const std::string &url) {
     const auto scheme = url.find("://");
-    if (scheme == std::string::npos) return url;
+    if (scheme == std::string::npos) return std::nullopt;
     const auto end = url.find_first_of("/?#", scheme + 3);
     const auto at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
-    if (at == std::string::npos || at < scheme) return url;
-    return url.substr(0, scheme + 3) + url.substr(at + 1);
+    if (at == std::string::npos || at < scheme) return std::nullopt;
+    return std::make_pair(scheme + 3, at);
+}
+
+// A URL without its user:password@ (for messages).
+std::string shown_url(const std::string &url) {
+    const auto ui = userinfo_of(url);
+    return ui ? url.substr(0, ui->first) + url.substr(ui->second + 1) : url;
 }
 
 // The password (or the user, without one) of a URL's user:password@.
 std::string url_secret(const std::string &url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string::npos) return {};
-    const auto end = url.find_first_of("/?#", scheme + 3);
-    const auto at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
-    if (at == std::string::npos || at < scheme) return {};
-    const std::string userinfo = url.substr(scheme + 3, at - scheme - 3);
+    const auto ui = userinfo_of(url);
+    if (!ui) return {};
+    const std::string userinfo = url.substr(ui->first, ui->second - ui->first);
     const auto colon = userinfo.find(':');
     return colon == std::string::npos ? userinfo : userinfo.substr(colon + 1);
 }
@@ -234,13 +237,7 @@ private:
     }
 
     void log(int priority, const std::string &m) const {
-        if (!ctx_.log) return;
-        std::string text = "notifications: " + name_ + ": " + m;
-        for (const std::string &s : secrets_) {
-            if (s.size() < 3) continue;
-            for (std::size_t at; (at = text.find(s)) != std::string::npos;) text.replace(at, s.size(), "***");
-        }
-        ctx_.log(priority, text);
+        if (ctx_.log) ctx_.log(priority, redact("notifications: " + name_ + ": " + m, secrets_));
     }
 
     std::string firing_item(const Entry &e, base::Usec now) const {

@@ -125,12 +125,16 @@ void Dispatcher::done(Lane &lane, Outcome o) {
     lane.retry->arm(1); // the next one on the next iteration (never inside a delivery's own callback)
 }
 
-std::string Dispatcher::redact(const Lane &lane, std::string text) const {
-    for (const std::string &s : lane.notifier->secrets()) {
+std::string redact(std::string text, const std::vector<std::string> &secrets) {
+    for (const std::string &s : secrets) {
         if (s.size() < 3) continue;
         for (std::size_t at; (at = text.find(s)) != std::string::npos;) text.replace(at, s.size(), "***");
     }
     return text;
+}
+
+std::string Dispatcher::redact(const Lane &lane, std::string text) const {
+    return notify::redact(std::move(text), lane.notifier->secrets());
 }
 
 std::vector<std::pair<std::string, Dispatcher::Counts>> Dispatcher::per_notifier() const {

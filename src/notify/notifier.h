@@ -16,6 +16,9 @@ namespace watchd::notify {
 // than raise one (Down, Failed, CrashLoop)?
 constexpr bool ends_trouble(model::AlertKind k) { return k == model::AlertKind::Up || k == model::AlertKind::Recovered; }
 
+// `text` with each of `secrets` (of 3 bytes or more) replaced by "***".
+std::string redact(std::string text, const std::vector<std::string> &secrets);
+
 struct Outcome {
     bool delivered = false;
     bool transient = false; // worth trying again (network trouble, 429, 5xx); false: the receiver refused it
