@@ -67,21 +67,30 @@ base::Result<std::unique_ptr<Timer>> Timer::create(Loop &loop, Callback cb, Prio
     return t;
 }
 
-void Timer::arm(base::Usec at) {
+void Timer::set(base::Usec at) {
     sd_event_source_set_time(src_.get(), at);
     sd_event_source_set_enabled(src_.get(), SD_EVENT_ONESHOT);
+    set_at_ = at;
 }
 
-void Timer::cancel() { sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF); }
+void Timer::arm(base::Usec at) {
+    at_ = at;
+    if (!armed_ || at < set_at_) set(at);
+    armed_ = true;
+}
 
-bool Timer::armed() const {
-    int enabled = SD_EVENT_OFF;
-    sd_event_source_get_enabled(src_.get(), &enabled);
-    return enabled != SD_EVENT_OFF;
+void Timer::cancel() {
+    if (armed_) sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF);
+    armed_ = false;
 }
 
 int Timer::dispatch(sd_event_source *, std::uint64_t, void *ud) noexcept {
     auto *self = static_cast<Timer *>(ud);
+    if (self->at_ > self->set_at_) { // moved later since it was set: on to the deadline asked for
+        self->set(self->at_);
+        return 0;
+    }
+    self->armed_ = false;
     return guarded("timer", [&] { self->cb_(); });
 }
 

@@ -64,15 +64,21 @@ public:
     Timer(const Timer &) = delete;
     Timer &operator=(const Timer &) = delete;
     // Fires once at `at` (CLOCK_MONOTONIC µs; a time in the past fires on the next iteration); re-arming moves it.
+    // Moved later while armed (a keepalive timeout at every ping), it stays armed in sd-event for the earlier
+    // deadline and, woken there, goes on to the latest: a move costs no sd-event call.
     void arm(base::Usec at);
     void cancel();
-    bool armed() const;
+    bool armed() const { return armed_; }
 
 private:
     Timer() = default;
     static int dispatch(sd_event_source *, std::uint64_t, void *ud) noexcept;
+    void set(base::Usec at);
     Callback cb_;
     SourcePtr src_;
+    bool armed_ = false;
+    base::Usec at_ = 0;     // the deadline asked for
+    base::Usec set_at_ = 0; // the one sd-event holds (at most at_)
 };
 
 // A child process watched through its pidfd; the loop reaps it after the callback (which gets its siginfo).

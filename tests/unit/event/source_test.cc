@@ -131,6 +131,52 @@ TEST_F(EventTest, TimersFireOnceAtTheirDeadlineAndCancelStopsThem) {
     EXPECT_EQ(fired, 1);
 }
 
+// A timer moved later again and again (a keepalive timeout at each ping) is not re-armed in sd-event each time: it
+// wakes at the first deadline and goes on to the last one. Never before the deadline last asked for; moved earlier,
+// at the earlier one; cancelled after being moved, never.
+TEST_F(EventTest, TimersMovedLaterFireAtTheLastDeadlineOnly) {
+    std::vector<base::Usec> fired;
+    auto t = Timer::create(*loop, [&] { fired.push_back(base::now_monotonic()); });
+    ASSERT_TRUE(t);
+    base::Usec start = base::now_monotonic();
+    for (int ms = 20; ms <= 60; ms += 10) (*t)->arm(start + ms * kUsecPerMsec);
+    EXPECT_TRUE((*t)->armed());
+    spin(40);
+    EXPECT_TRUE(fired.empty()) << "woke at the first deadline, fired before the last one";
+    EXPECT_TRUE((*t)->armed()) << "still waiting for the last deadline";
+    spin(60);
+    ASSERT_EQ(fired.size(), 1u);
+    EXPECT_GE(fired[0], start + 60 * kUsecPerMsec);
+    EXPECT_FALSE((*t)->armed());
+
+    start = base::now_monotonic();
+    (*t)->arm(start + 80 * kUsecPerMsec);
+    (*t)->arm(start + 20 * kUsecPerMsec); // earlier: moved at once
+    spin(50);
+    ASSERT_EQ(fired.size(), 2u);
+    EXPECT_GE(fired[1], start + 20 * kUsecPerMsec);
+    EXPECT_LT(fired[1], start + 50 * kUsecPerMsec) << "at the earlier deadline, not the first one";
+    spin(60);
+    EXPECT_EQ(fired.size(), 2u) << "the deadline it was moved away from does not fire";
+
+    start = base::now_monotonic();
+    (*t)->arm(start + 20 * kUsecPerMsec);
+    (*t)->arm(start + 40 * kUsecPerMsec);
+    spin(30); // the first deadline passed: it waits for the second
+    (*t)->cancel();
+    EXPECT_FALSE((*t)->armed());
+    spin(40);
+    EXPECT_EQ(fired.size(), 2u) << "cancelled while moved later";
+
+    start = base::now_monotonic();
+    (*t)->arm(start + 20 * kUsecPerMsec);
+    (*t)->arm(start + 40 * kUsecPerMsec);
+    (*t)->arm(start + 10 * kUsecPerMsec); // back before the deadline sd-event holds
+    spin(30);
+    ASSERT_EQ(fired.size(), 3u);
+    EXPECT_LT(fired[2], start + 20 * kUsecPerMsec);
+}
+
 TEST_F(EventTest, ChildSourceReportsTheExitOfAPidfdChild) {
     pid_t pid = ::fork();
     if (pid == 0) _exit(7);
