@@ -275,12 +275,31 @@ std::string format_go_time(const CivilTime &t, std::string_view layout) {
     return b;
 }
 
-std::string format_timestamp(base::Usec realtime, std::string_view layout) {
+bool shows_fractions(std::string_view layout) {
+    while (!layout.empty()) {
+        const Chunk c = next_chunk(layout);
+        if (c.std == Std::None) return false;
+        if (c.std == Std::FracSecond0 || c.std == Std::FracSecond9) return true;
+        layout = c.suffix;
+    }
+    return false;
+}
+
+const std::string &format_timestamp(base::Usec realtime, std::string_view layout) {
     if (layout.empty()) layout = kRfc3339;
-    // The same moments come back reply after reply (an instance's start): the last few texts are kept, for the zone
-    // as local_time keys it.
+    // The same texts come back reply after reply: an instance's start, and a last ping that moves every reply but,
+    // with a layout of whole seconds (the default), shows the same second for a whole second. The last few texts
+    // are kept, keyed by what the layout shows (the second, or the microsecond with fractions) and the zone, as
+    // local_time keys it.
+    struct Layout {
+        std::string text;
+        bool fractions = false;
+    };
+    thread_local Layout last_layout{std::string(kRfc3339), false};
+    if (layout != last_layout.text) last_layout = Layout{std::string(layout), shows_fractions(layout)};
+    const base::Usec shown = last_layout.fractions ? realtime : realtime - realtime % base::kUsecPerSec;
     struct Cached {
-        base::Usec realtime = 0;
+        base::Usec shown = 0;
         ZoneKey zone;
         std::string layout, text;
     };
@@ -288,11 +307,14 @@ std::string format_timestamp(base::Usec realtime, std::string_view layout) {
     thread_local unsigned next = 0;
     const ZoneKey zone = ZoneKey::current();
     for (const Cached &c : cache)
-        if (!c.text.empty() && c.realtime == realtime && c.layout == layout && c.zone == zone) return c.text;
-    std::string text = format_go_time(local_time(realtime), layout);
-    cache[next] = Cached{realtime, zone, std::string(layout), text};
+        if (!c.text.empty() && c.shown == shown && c.zone == zone && c.layout == layout) return c.text;
+    Cached &c = cache[next];
     next = (next + 1) % cache.size();
-    return text;
+    c.shown = shown;
+    c.zone = zone;
+    c.layout.assign(layout);
+    c.text = format_go_time(local_time(realtime), layout);
+    return c.text;
 }
 
 } // namespace watchd::api::patrol

@@ -31,7 +31,12 @@ CivilTime local_time(base::Usec realtime);
 // (Z when the offset is 0) / .000 .999 ,000 ,999 (fractions, up to 9 digits); everything else is copied.
 std::string format_go_time(const CivilTime &t, std::string_view layout);
 
-// A patrol timestamp: `realtime` in local time with `layout` (kRfc3339 when empty).
-std::string format_timestamp(base::Usec realtime, std::string_view layout);
+// Whether a Go layout shows fractions of a second (.000, .999, ,000, ,999): whether two moments within one second
+// can look different.
+bool shows_fractions(std::string_view layout);
+
+// A patrol timestamp: `realtime` in local time with `layout` (kRfc3339 when empty). The text is the thread's cache's
+// and stays valid until the fourth call after this one: copy it to keep it.
+const std::string &format_timestamp(base::Usec realtime, std::string_view layout);
 
 } // namespace watchd::api::patrol

@@ -79,6 +79,13 @@ std::string render_history(const supervisor::HistoryEntry &h, const std::optiona
 std::string render_unit(const supervisor::UnitView &v, Shape shape, const RenderContext &ctx, bool cas_invalid,
                         const supervisor::ResourceUsage *usage) {
     std::string out;
+    render_unit(out, v, shape, ctx, cas_invalid, usage);
+    return out;
+}
+
+void render_unit(std::string &out, const supervisor::UnitView &v, Shape shape, const RenderContext &ctx,
+                 bool cas_invalid, const supervisor::ResourceUsage *usage) {
+    out.clear();
     ObjectWriter w(out);
     const bool app = v.ref.kind == UnitKind::App;
     if (shape != Shape::Status) w.string("id", v.ref.id);
@@ -121,7 +128,6 @@ std::string render_unit(const supervisor::UnitView &v, Shape shape, const Render
         w.number("processes", usage->processes);
     }
     w.close();
-    return out;
 }
 
 std::string render_status(const supervisor::SupervisorView &v, base::Usec now,

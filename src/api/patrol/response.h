@@ -32,6 +32,10 @@ struct RenderContext {
 // - history (not Udp): oldest first, see render_history; keyvalue (not Udp): values as Go writes them.
 std::string render_unit(const supervisor::UnitView &v, Shape shape, const RenderContext &ctx,
                         bool cas_invalid = false, const supervisor::ResourceUsage *usage = nullptr);
+// The same into `out` (replacing what it held, keeping its capacity: a UDP reply buffer reused datagram after
+// datagram).
+void render_unit(std::string &out, const supervisor::UnitView &v, Shape shape, const RenderContext &ctx,
+                 bool cas_invalid = false, const supervisor::ResourceUsage *usage = nullptr);
 
 // One closed instance as patrol's History: lastseen as above, with the stop time standing for "now" (patrol-mode
 // and pidfile apps), none for an http/udp app never pinged; exit-code for patrol-mode apps only (as patrol):

@@ -90,6 +90,32 @@ TEST_F(ZoneTest, ManyMomentsInTurnEachGetTheirOwnFields) {
     }
 }
 
+TEST_F(ZoneTest, ALayoutInWholeSecondsShowsEveryMomentOfASecondAlike) {
+    // The cache keys a whole-seconds layout by the second: every microsecond of it shows the same text, the next
+    // second its own, and a layout with fractions still tells the microseconds apart.
+    zone("UTC");
+    const base::Usec second = kReference - kReference % base::kUsecPerSec;
+    const struct {
+        base::Usec us;
+        const char *micro, *milli; // .000000, and ,999 (Go drops its trailing zeros)
+    } moments[] = {{0, "22:04:05.000000", "22:04:05"},
+                   {1, "22:04:05.000001", "22:04:05"},
+                   {500000, "22:04:05.500000", "22:04:05,5"},
+                   {999999, "22:04:05.999999", "22:04:05,999"}};
+    for (const auto &m : moments) {
+        EXPECT_EQ(format_timestamp(second + m.us, ""), "2006-01-02T22:04:05Z") << m.us;
+        EXPECT_EQ(format_timestamp(second + m.us, "15:04:05.000000"), m.micro) << m.us;
+        EXPECT_EQ(format_timestamp(second + m.us, "15:04:05,999"), m.milli) << m.us;
+    }
+    EXPECT_EQ(format_timestamp(second + base::kUsecPerSec, ""), "2006-01-02T22:04:06Z");
+    EXPECT_EQ(format_timestamp(second - 1, ""), "2006-01-02T22:04:04Z");
+    EXPECT_FALSE(shows_fractions(""));
+    EXPECT_FALSE(shows_fractions(std::string(kRfc3339)));
+    EXPECT_TRUE(shows_fractions("2006-01-02T15:04:05.999999999Z07:00"));
+    EXPECT_TRUE(shows_fractions("05,000"));
+    EXPECT_FALSE(shows_fractions("05.x000")); // not a fraction to Go: copied as text
+}
+
 TEST(GoTime, CivilTimeFields) {
     CivilTime t;
     t.year = 987;
