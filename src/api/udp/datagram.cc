@@ -4,8 +4,6 @@
 
 #include <variant>
 
-#include "api/patrol/protocol.h"
-
 namespace watchd::api::udp {
 
 DatagramHandler::DatagramHandler(supervisor::CommandSink &sink, std::function<base::Usec()> clock)
@@ -28,17 +26,36 @@ Outcome DatagramHandler::truncated() {
     return count(Outcome::Malformed);
 }
 
+std::size_t DatagramHandler::memo_slot(std::string_view datagram) {
+    return std::hash<std::string_view>{}(datagram) % kMemoSlots;
+}
+
 Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
     ++stats_.received;
-    // patrol: json.Unmarshal fails → no answer.
-    const auto request = patrol::parse_request_json(datagram);
-    if (!request) return count(Outcome::Malformed);
-    Signature sig;
-    const SignatureParse parsed = parse_signature(datagram, sig);
-    const bool is_signed = parsed == SignatureParse::Signed;
-    if (parsed == SignatureParse::Malformed || (is_signed && !signable(*request))) return count(Outcome::Malformed);
+    Memo &memo = memo_[memo_slot(datagram)];
+    if (datagram.empty() || memo.datagram != datagram) {
+        // patrol: json.Unmarshal fails → no answer.
+        const auto request = patrol::parse_request_json(datagram);
+        if (!request) return count(Outcome::Malformed);
+        Signature sig;
+        switch (parse_signature(datagram, sig)) {
+        case SignatureParse::Malformed: return count(Outcome::Malformed);
+        case SignatureParse::Signed: return handle_signed(*request, sig, reply);
+        case SignatureParse::Unsigned: break;
+        }
+        memo.translated = patrol::translate(*request, patrol::Endpoint::Udp);
+        memo.datagram.assign(datagram);
+    }
+    if (const auto *error = std::get_if<std::string_view>(&memo.translated)) {
+        last_refusal_ = *error;
+        return count(Outcome::Refused);
+    }
+    return serve(std::get<patrol::Target>(memo.translated), clock_(), false, reply);
+}
 
-    auto translated = patrol::translate(*request, patrol::Endpoint::Udp);
+Outcome DatagramHandler::handle_signed(const patrol::ApiRequest &request, const Signature &sig, std::string &reply) {
+    if (!signable(request)) return count(Outcome::Malformed);
+    auto translated = patrol::translate(request, patrol::Endpoint::Udp);
     if (const auto *error = std::get_if<std::string_view>(&translated)) {
         last_refusal_ = *error;
         return count(Outcome::Refused);
@@ -46,30 +63,33 @@ Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
     patrol::Target &target = std::get<patrol::Target>(translated);
     const base::Usec now = clock_();
     const std::uint64_t now_sec = now / base::kUsecPerSec;
+    // Cheap refusals first: the window and the replay cache need no HMAC.
+    if (sig.ts + kWindowSec < now_sec || sig.ts > now_sec + kWindowSec) return count(Outcome::OutsideWindow);
+    if (replay_.check(target.ref, sig.ts, sig.nonce, now_sec) != ReplayCache::Verdict::Fresh)
+        return count(Outcome::Replayed);
+    const std::string canonical = canonical_string(request, sig);
     bool authenticated = false;
-    std::string canonical;
-    if (is_signed) {
-        // Cheap refusals first: the window and the replay cache need no HMAC.
-        if (sig.ts + kWindowSec < now_sec || sig.ts > now_sec + kWindowSec) return count(Outcome::OutsideWindow);
-        if (replay_.check(target.ref, sig.ts, sig.nonce, now_sec) != ReplayCache::Verdict::Fresh)
-            return count(Outcome::Replayed);
-        canonical = canonical_string(*request, sig);
-        // Called by the core with the unit's secret, only when the unit has one.
-        target.cmd.authenticate = [&](std::string_view secret) {
-            authenticated = verify(secret, canonical, sig.mac);
-            return authenticated;
-        };
-    }
+    // Called by the core with the unit's secret, only when the unit has one.
+    target.cmd.authenticate = [&](std::string_view secret) {
+        authenticated = verify(secret, canonical, sig.mac);
+        return authenticated;
+    };
+    const Outcome o = serve(target, now, true, reply);
+    if (o != Outcome::Replied) return o;
+    if (authenticated) replay_.record(target.ref, sig.ts, sig.nonce, now_sec);
+    ++stats_.signed_ok;
+    return o;
+}
+
+Outcome DatagramHandler::serve(const patrol::Target &target, base::Usec now, bool is_signed, std::string &reply) {
     const supervisor::CommandResult result = sink_.submit(target.ref, target.cmd);
     if (!result.ok() || !result.before) {
         if (is_signed && result.error == supervisor::CommandError::SecretInvalid) return count(Outcome::BadSignature);
         last_refusal_ = supervisor::describe(result.error, target.ref.kind);
         return count(Outcome::Refused);
     }
-    if (authenticated) replay_.record(target.ref, sig.ts, sig.nonce, now_sec);
-    if (is_signed) ++stats_.signed_ok;
-    reply = patrol::render_unit(*result.before, patrol::Shape::Udp, patrol::RenderContext{layout_, now},
-                                result.cas_invalid);
+    patrol::render_unit(reply, *result.before, patrol::Shape::Udp, patrol::RenderContext{layout_, now},
+                        result.cas_invalid);
     return count(Outcome::Replied);
 }
 

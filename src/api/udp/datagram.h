@@ -3,11 +3,14 @@
 // listener, the unit tests and the fuzzer drive it alike.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <variant>
 
+#include "api/patrol/protocol.h"
 #include "api/udp/signature.h"
 #include "base/time.h"
 #include "supervisor/command_sink.h"
@@ -56,8 +59,23 @@ public:
     std::string_view last_refusal() const { return last_refusal_; }
     const ReplayCache &replay_cache() const { return replay_; }
 
+    // Where a datagram's parse is kept (for the tests: two datagrams that share a slot).
+    static std::size_t memo_slot(std::string_view datagram);
+
 private:
+    // What an unsigned datagram means (patrol's parse and translation: its bytes alone decide it), kept for the
+    // recent ones: an app pings with the same bytes ping after ping, so most datagrams skip the JSON parse. One entry
+    // a slot, the slot chosen by the bytes' hash; a datagram that is not patrol's JSON, or is signed, is not kept.
+    struct Memo {
+        std::string datagram; // empty: unused (an empty datagram is not JSON)
+        std::variant<patrol::Target, std::string_view> translated;
+    };
+    static constexpr std::size_t kMemoSlots = 64;
+
     Outcome count(Outcome o);
+    // Submits the target's command and renders the reply: the end common to plain and signed datagrams.
+    Outcome serve(const patrol::Target &target, base::Usec now, bool is_signed, std::string &reply);
+    Outcome handle_signed(const patrol::ApiRequest &request, const Signature &sig, std::string &reply);
 
     supervisor::CommandSink &sink_;
     std::function<base::Usec()> clock_;
@@ -65,6 +83,7 @@ private:
     UdpStats stats_;
     ReplayCache replay_;
     std::string last_refusal_;
+    std::array<Memo, kMemoSlots> memo_;
 };
 
 } // namespace watchd::api::udp

@@ -117,6 +117,38 @@ TEST_F(DatagramTest, SecretInClearWorksAsInPatrolAndNoSecretIsCasInvalid) {
               std::string::npos);
 }
 
+// A datagram seen again skips the parse: what it means is kept by its bytes, never its reply (each ping is submitted
+// and answered afresh) nor another datagram's, even one kept in the same slot.
+TEST_F(DatagramTest, ARepeatedDatagramIsServedAfreshAndNeverTakenForAnother) {
+    const std::string run_once = R"({"id":"open","group":"app","toggle":4})";
+    EXPECT_EQ(send(run_once, Outcome::Replied).find("run-once"), std::string::npos);
+    EXPECT_NE(send(run_once, Outcome::Replied).find(R"("run-once":true)"), std::string::npos)
+        << "the second reply shows the state the first one left";
+    EXPECT_EQ(sink->submits, 2);
+    const std::string ping = R"({"id":"open","group":"app","ping":true})";
+    // Two datagrams kept in one slot, with different meanings: each keeps its own.
+    const std::size_t slot = DatagramHandler::memo_slot(ping);
+    std::string other;
+    for (int pad = 0; other.empty() && pad < 100000; ++pad) {
+        std::string candidate = R"({"id":"ghost","group":"app","ping":true,"pad":)" + std::to_string(pad) + "}";
+        if (DatagramHandler::memo_slot(candidate) == slot) other = candidate;
+    }
+    ASSERT_FALSE(other.empty());
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(send(other, Outcome::Refused), "-");
+        EXPECT_EQ(handler->last_refusal(), "Unknown App");
+        EXPECT_EQ(send(ping, Outcome::Replied).rfind(R"({"id":"open",)", 0), 0u);
+        EXPECT_EQ(send(R"({"id":"open","group":"nope"})", Outcome::Refused), "-");
+        EXPECT_EQ(handler->last_refusal(), "Unknown Group");
+    }
+    EXPECT_EQ(handler->stats().refused, 4u);
+    EXPECT_EQ(handler->stats().received, 8u);
+    EXPECT_EQ(sink->submits, 6) << "every ping submitted, none of the refusals (a group that names no unit)";
+    // A datagram that is not patrol's JSON is never taken for a kept one.
+    EXPECT_EQ(send(ping.substr(0, ping.size() - 1), Outcome::Malformed), "-");
+    EXPECT_EQ(send("", Outcome::Malformed), "-");
+}
+
 TEST_F(DatagramTest, SignedPingsAreCheckedByTheCoreWithTheAppsSecret) {
     const std::string good = signed_ping("locked", "s3cret", "nonce-good-0000001");
     const std::string reply = send(good, Outcome::Replied);
