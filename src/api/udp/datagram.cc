@@ -30,6 +30,12 @@ std::size_t DatagramHandler::memo_slot(std::string_view datagram) {
     return std::hash<std::string_view>{}(datagram) % kMemoSlots;
 }
 
+std::size_t DatagramHandler::memo_bytes() const {
+    std::size_t n = 0;
+    for (const Memo &m : memo_) n += m.datagram.size();
+    return n;
+}
+
 Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
     ++stats_.received;
     Memo &memo = memo_[memo_slot(datagram)];
@@ -43,14 +49,21 @@ Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
         case SignatureParse::Signed: return handle_signed(*request, sig, reply);
         case SignatureParse::Unsigned: break;
         }
-        memo.translated = patrol::translate(*request, patrol::Endpoint::Udp);
+        auto translated = patrol::translate(*request, patrol::Endpoint::Udp);
+        if (datagram.size() > kMemoLargest) return serve_translated(translated, reply);
+        memo.translated = std::move(translated);
         memo.datagram.assign(datagram);
     }
-    if (const auto *error = std::get_if<std::string_view>(&memo.translated)) {
+    return serve_translated(memo.translated, reply);
+}
+
+Outcome DatagramHandler::serve_translated(const std::variant<patrol::Target, std::string_view> &translated,
+                                          std::string &reply) {
+    if (const auto *error = std::get_if<std::string_view>(&translated)) {
         last_refusal_ = *error;
         return count(Outcome::Refused);
     }
-    return serve(std::get<patrol::Target>(memo.translated), clock_(), false, reply);
+    return serve(std::get<patrol::Target>(translated), clock_(), false, reply);
 }
 
 Outcome DatagramHandler::handle_signed(const patrol::ApiRequest &request, const Signature &sig, std::string &reply) {

@@ -144,6 +144,15 @@ TEST_F(DatagramTest, ARepeatedDatagramIsServedAfreshAndNeverTakenForAnother) {
     EXPECT_EQ(handler->stats().refused, 4u);
     EXPECT_EQ(handler->stats().received, 8u);
     EXPECT_EQ(sink->submits, 6) << "every ping submitted, none of the refusals (a group that names no unit)";
+    // Long datagrams are served but not kept: what is kept stays small whatever comes.
+    const std::size_t kept = handler->memo_bytes();
+    EXPECT_GT(kept, 0u);
+    for (int i = 0; i < 200; ++i) {
+        const std::string keyvalue = R"({"id":"open","group":"app","keyvalue":{"k":")" + std::string(3000, 'x') +
+                                     std::to_string(i) + R"("}})";
+        EXPECT_EQ(send(keyvalue, Outcome::Replied).rfind(R"({"id":"open",)", 0), 0u);
+    }
+    EXPECT_EQ(handler->memo_bytes(), kept);
     // A datagram that is not patrol's JSON is never taken for a kept one.
     EXPECT_EQ(send(ping.substr(0, ping.size() - 1), Outcome::Malformed), "-");
     EXPECT_EQ(send("", Outcome::Malformed), "-");
