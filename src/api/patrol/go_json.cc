@@ -3,6 +3,7 @@
 #include "api/patrol/go_json.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -11,6 +12,13 @@ namespace watchd::api::patrol {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+
+// The bytes Go writes as they are (encode.go's htmlSafeSet): printable ASCII but for " \\ < > &.
+constexpr auto kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+    return t;
+}();
 
 } // namespace
 
@@ -36,10 +44,22 @@ std::size_t go_utf8_length(std::string_view s, std::size_t i) {
 }
 
 void append_go_string(std::string &out, std::string_view s) {
+    // Most strings (keys, ids, timestamps) need no escape: one write.
+    std::size_t plain = 0;
+    while (plain < s.size() && kPlain[static_cast<unsigned char>(s[plain])]) ++plain;
+    if (plain == s.size()) {
+        const std::size_t at = out.size();
+        out.resize(at + s.size() + 2);
+        char *p = out.data() + at;
+        *p = '"';
+        std::copy(s.begin(), s.end(), p + 1);
+        p[s.size() + 1] = '"';
+        return;
+    }
     out += '"';
     std::size_t start = 0;
     auto flush = [&](std::size_t i) { out.append(s.substr(start, i - start)); };
-    for (std::size_t i = 0; i < s.size();) {
+    for (std::size_t i = plain; i < s.size();) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {

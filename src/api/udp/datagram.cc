@@ -37,6 +37,10 @@ std::size_t DatagramHandler::memo_bytes() const {
 }
 
 Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
+    return handle(datagram, reply, clock_());
+}
+
+Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply, base::Usec now) {
     ++stats_.received;
     Memo &memo = memo_[memo_slot(datagram)];
     if (datagram.empty() || memo.datagram != datagram) {
@@ -46,27 +50,28 @@ Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
         Signature sig;
         switch (parse_signature(datagram, sig)) {
         case SignatureParse::Malformed: return count(Outcome::Malformed);
-        case SignatureParse::Signed: return handle_signed(*request, sig, reply);
+        case SignatureParse::Signed: return handle_signed(*request, sig, now, reply);
         case SignatureParse::Unsigned: break;
         }
         auto translated = patrol::translate(*request, patrol::Endpoint::Udp);
-        if (datagram.size() > kMemoLargest) return serve_translated(translated, reply);
+        if (datagram.size() > kMemoLargest) return serve_translated(translated, now, reply);
         memo.translated = std::move(translated);
         memo.datagram.assign(datagram);
     }
-    return serve_translated(memo.translated, reply);
+    return serve_translated(memo.translated, now, reply);
 }
 
 Outcome DatagramHandler::serve_translated(const std::variant<patrol::Target, std::string_view> &translated,
-                                          std::string &reply) {
+                                          base::Usec now, std::string &reply) {
     if (const auto *error = std::get_if<std::string_view>(&translated)) {
         last_refusal_ = *error;
         return count(Outcome::Refused);
     }
-    return serve(std::get<patrol::Target>(translated), clock_(), false, reply);
+    return serve(std::get<patrol::Target>(translated), now, false, reply);
 }
 
-Outcome DatagramHandler::handle_signed(const patrol::ApiRequest &request, const Signature &sig, std::string &reply) {
+Outcome DatagramHandler::handle_signed(const patrol::ApiRequest &request, const Signature &sig, base::Usec now,
+                                       std::string &reply) {
     if (!signable(request)) return count(Outcome::Malformed);
     auto translated = patrol::translate(request, patrol::Endpoint::Udp);
     if (const auto *error = std::get_if<std::string_view>(&translated)) {
@@ -74,7 +79,6 @@ Outcome DatagramHandler::handle_signed(const patrol::ApiRequest &request, const 
         return count(Outcome::Refused);
     }
     patrol::Target &target = std::get<patrol::Target>(translated);
-    const base::Usec now = clock_();
     const std::uint64_t now_sec = now / base::kUsecPerSec;
     // Cheap refusals first: the window and the replay cache need no HMAC.
     if (sig.ts + kWindowSec < now_sec || sig.ts > now_sec + kWindowSec) return count(Outcome::OutsideWindow);

@@ -50,6 +50,9 @@ public:
 
     // Handles one datagram. Replied: `reply` is overwritten with the answer; otherwise it is left alone.
     Outcome handle(std::string_view datagram, std::string &reply);
+    // The same at `now` (realtime µs, from now()): one reading of the clock for a batch of datagrams.
+    Outcome handle(std::string_view datagram, std::string &reply, base::Usec now);
+    base::Usec now() const { return clock_(); }
     // Counts a datagram cut short by the receive buffer (larger than the listener takes): malformed.
     Outcome truncated();
 
@@ -79,8 +82,9 @@ private:
     Outcome count(Outcome o);
     // Submits the target's command and renders the reply: the end common to plain and signed datagrams.
     Outcome serve(const patrol::Target &target, base::Usec now, bool is_signed, std::string &reply);
-    Outcome serve_translated(const std::variant<patrol::Target, std::string_view> &translated, std::string &reply);
-    Outcome handle_signed(const patrol::ApiRequest &request, const Signature &sig, std::string &reply);
+    Outcome serve_translated(const std::variant<patrol::Target, std::string_view> &translated, base::Usec now,
+                             std::string &reply);
+    Outcome handle_signed(const patrol::ApiRequest &request, const Signature &sig, base::Usec now, std::string &reply);
 
     supervisor::CommandSink &sink_;
     std::function<base::Usec()> clock_;

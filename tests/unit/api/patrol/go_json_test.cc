@@ -27,6 +27,12 @@ TEST(GoJson, StringsAreEscapedAsGoEscapesThem) {
     EXPECT_EQ(go_quoted("\xE2\x80\xA8\xE2\x80\xA9"), "\"\\u2028\\u2029\"");
     EXPECT_EQ(go_quoted("é😀"), "\"é😀\"");
     EXPECT_EQ(go_quoted(std::string("a\0b", 3)), "\"a\\u0000b\"");
+    EXPECT_EQ(go_quoted(""), "\"\"");
+    std::string out = "{\"k\":"; // appended after what is there, plain or not
+    append_go_string(out, "plain");
+    out += ',';
+    append_go_string(out, "x>y");
+    EXPECT_EQ(out, "{\"k\":\"plain\",\"x\\u003ey\"");
 }
 
 TEST(GoJson, InvalidUtf8BecomesOneReplacementPerByte) {
