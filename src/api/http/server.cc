@@ -215,12 +215,23 @@ HttpResponse Server::ui_logs(const HttpRequest &req) {
 }
 
 HttpResponse Server::api(const HttpRequest &req) {
-    std::optional<patrol::ApiRequest> r;
-    if (req.method == "GET") r = patrol::parse_query(req.raw_query); // patrol reads no body on a GET
-    else if (req.method == "POST") r = patrol::parse_request_json(req.body);
-    else return invalid_method();
-    if (!r) return json(400, patrol::invalid_request().body);
-    patrol::Reply reply = patrol::handle(sink_, *r, patrol::Endpoint::Http, layout_, base::now_realtime());
+    constexpr auto kHttp = patrol::Endpoint::Http;
+    const patrol::Translation *t = nullptr;
+    patrol::Translation query;
+    if (req.method == "GET") { // patrol reads no body on a GET
+        query = patrol::translate(patrol::parse_query(req.raw_query), kHttp);
+        t = &query;
+    } else if (req.method == "POST") {
+        t = memo_.find(req.body);
+        if (!t) {
+            const auto r = patrol::parse_request_json(req.body);
+            if (!r) return json(400, patrol::invalid_request().body);
+            t = &memo_.keep(req.body, patrol::translate(*r, kHttp));
+        }
+    } else {
+        return invalid_method();
+    }
+    patrol::Reply reply = patrol::handle(sink_, *t, kHttp, layout_, base::now_realtime());
     return json(reply.error ? 400 : 200, std::move(reply.body));
 }
 

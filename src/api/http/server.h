@@ -10,6 +10,7 @@
 #include "api/http/events.h"
 #include "api/http/listener.h"
 #include "api/http/metrics_page.h"
+#include "api/patrol/protocol.h"
 #include "event/loop.h"
 #include "supervisor/command_sink.h"
 #include "supervisor/view.h"
@@ -67,6 +68,7 @@ private:
     LogFn log_;
     Limits limits_;
     std::string layout_;
+    patrol::TranslationMemo memo_; // what recent POST /api/ bodies mean
     std::map<unsigned, std::uint64_t> answered_; // requests answered, by status code (GET /metrics)
     MetricsSource extra_metrics_;
     EventHub events_;

@@ -6,7 +6,7 @@
 
 namespace watchd::api::patrol {
 
-std::variant<Target, std::string_view> translate(const ApiRequest &r, Endpoint ep) {
+Translation translate(const ApiRequest &r, Endpoint ep) {
     // Checked on the group as given, before it is lower-cased: patrol_api.go does it in this order.
     if (r.ping && (r.group == "service" || r.group == "services")) return kServicesNoPing;
     const std::string group = go_lower(r.group);
@@ -33,9 +33,34 @@ std::variant<Target, std::string_view> translate(const ApiRequest &r, Endpoint e
     return t;
 }
 
+std::size_t TranslationMemo::slot(std::string_view bytes) { return std::hash<std::string_view>{}(bytes) % kSlots; }
+
+const Translation *TranslationMemo::find(std::string_view bytes) const {
+    const Entry &e = slots_[slot(bytes)];
+    return !bytes.empty() && e.bytes == bytes ? &e.translated : nullptr;
+}
+
+const Translation &TranslationMemo::keep(std::string_view bytes, Translation t) {
+    if (bytes.empty() || bytes.size() > kLargest) return large_ = std::move(t);
+    Entry &e = slots_[slot(bytes)];
+    e.translated = std::move(t);
+    e.bytes.assign(bytes);
+    return e.translated;
+}
+
+std::size_t TranslationMemo::kept_bytes() const {
+    std::size_t n = 0;
+    for (const Entry &e : slots_) n += e.bytes.size();
+    return n;
+}
+
 Reply handle(supervisor::CommandSink &sink, const ApiRequest &r, Endpoint ep, std::string_view layout,
              base::Usec now) {
-    const auto t = translate(r, ep);
+    return handle(sink, translate(r, ep), ep, layout, now);
+}
+
+Reply handle(supervisor::CommandSink &sink, const Translation &t, Endpoint ep, std::string_view layout,
+             base::Usec now) {
     if (const auto *error = std::get_if<std::string_view>(&t)) return Reply{true, render_errors({*error})};
     const Target &target = std::get<Target>(t);
     const supervisor::CommandResult result = sink.submit(target.ref, target.cmd);

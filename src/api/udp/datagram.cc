@@ -26,43 +26,26 @@ Outcome DatagramHandler::truncated() {
     return count(Outcome::Malformed);
 }
 
-std::size_t DatagramHandler::memo_slot(std::string_view datagram) {
-    return std::hash<std::string_view>{}(datagram) % kMemoSlots;
-}
-
-std::size_t DatagramHandler::memo_bytes() const {
-    std::size_t n = 0;
-    for (const Memo &m : memo_) n += m.datagram.size();
-    return n;
-}
-
 Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply) {
     return handle(datagram, reply, clock_());
 }
 
 Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply, base::Usec now) {
     ++stats_.received;
-    Memo &memo = memo_[memo_slot(datagram)];
-    if (datagram.empty() || memo.datagram != datagram) {
-        // patrol: json.Unmarshal fails → no answer.
-        const auto request = patrol::parse_request_json(datagram);
-        if (!request) return count(Outcome::Malformed);
-        Signature sig;
-        switch (parse_signature(datagram, sig)) {
-        case SignatureParse::Malformed: return count(Outcome::Malformed);
-        case SignatureParse::Signed: return handle_signed(*request, sig, now, reply);
-        case SignatureParse::Unsigned: break;
-        }
-        auto translated = patrol::translate(*request, patrol::Endpoint::Udp);
-        if (datagram.size() > kMemoLargest) return serve_translated(translated, now, reply);
-        memo.translated = std::move(translated);
-        memo.datagram.assign(datagram);
+    if (const patrol::Translation *kept = memo_.find(datagram)) return serve_translated(*kept, now, reply);
+    // patrol: json.Unmarshal fails → no answer.
+    const auto request = patrol::parse_request_json(datagram);
+    if (!request) return count(Outcome::Malformed);
+    Signature sig;
+    switch (parse_signature(datagram, sig)) {
+    case SignatureParse::Malformed: return count(Outcome::Malformed);
+    case SignatureParse::Signed: return handle_signed(*request, sig, now, reply);
+    case SignatureParse::Unsigned: break;
     }
-    return serve_translated(memo.translated, now, reply);
+    return serve_translated(memo_.keep(datagram, patrol::translate(*request, patrol::Endpoint::Udp)), now, reply);
 }
 
-Outcome DatagramHandler::serve_translated(const std::variant<patrol::Target, std::string_view> &translated,
-                                          base::Usec now, std::string &reply) {
+Outcome DatagramHandler::serve_translated(const patrol::Translation &translated, base::Usec now, std::string &reply) {
     if (const auto *error = std::get_if<std::string_view>(&translated)) {
         last_refusal_ = *error;
         return count(Outcome::Refused);

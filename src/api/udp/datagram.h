@@ -3,12 +3,10 @@
 // listener, the unit tests and the fuzzer drive it alike.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "api/patrol/protocol.h"
 #include "api/udp/signature.h"
@@ -62,28 +60,15 @@ public:
     std::string_view last_refusal() const { return last_refusal_; }
     const ReplayCache &replay_cache() const { return replay_; }
 
-    // Where a datagram's parse is kept (for the tests: two datagrams that share a slot), and the bytes of the
-    // datagrams kept (bounded: kMemoSlots x kMemoLargest).
-    static std::size_t memo_slot(std::string_view datagram);
-    std::size_t memo_bytes() const;
+    // What recent unsigned datagrams mean (signed ones are never kept: each carries a new nonce).
+    const patrol::TranslationMemo &memo() const { return memo_; }
 
 private:
-    // What an unsigned datagram means (patrol's parse and translation: its bytes alone decide it), kept for the
-    // recent ones: an app pings with the same bytes ping after ping, so most datagrams skip the JSON parse. One entry
-    // a slot, the slot chosen by the bytes' hash; a datagram that is not patrol's JSON, is signed or is longer than
-    // kMemoLargest is not kept.
-    struct Memo {
-        std::string datagram; // empty: unused (an empty datagram is not JSON)
-        std::variant<patrol::Target, std::string_view> translated;
-    };
-    static constexpr std::size_t kMemoSlots = 64;
-    static constexpr std::size_t kMemoLargest = 512; // bytes: a ping is under 200; what is longer is not kept
 
     Outcome count(Outcome o);
     // Submits the target's command and renders the reply: the end common to plain and signed datagrams.
     Outcome serve(const patrol::Target &target, base::Usec now, bool is_signed, std::string &reply);
-    Outcome serve_translated(const std::variant<patrol::Target, std::string_view> &translated, base::Usec now,
-                             std::string &reply);
+    Outcome serve_translated(const patrol::Translation &translated, base::Usec now, std::string &reply);
     Outcome handle_signed(const patrol::ApiRequest &request, const Signature &sig, base::Usec now, std::string &reply);
 
     supervisor::CommandSink &sink_;
@@ -92,7 +77,7 @@ private:
     UdpStats stats_;
     ReplayCache replay_;
     std::string last_refusal_;
-    std::array<Memo, kMemoSlots> memo_;
+    patrol::TranslationMemo memo_;
 };
 
 } // namespace watchd::api::udp

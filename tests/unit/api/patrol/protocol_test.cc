@@ -203,5 +203,38 @@ TEST(Translate, RequestToCommand) {
     EXPECT_TRUE(replace.cmd.history);
 }
 
+// What the memo gives back is what was kept for those very bytes: a slot shared by two requests holds the latest,
+// the other is no longer found; long and empty requests are handed back but not kept.
+TEST(TranslationMemo, FindsExactlyTheBytesKept) {
+    auto target = [](const char *id) {
+        Target t;
+        t.ref = supervisor::UnitRef{UnitKind::App, id};
+        return Translation(t);
+    };
+    auto id_of = [](const Translation *t) { return t ? std::get<Target>(*t).ref.id : std::string("none"); };
+    TranslationMemo memo;
+    const std::string a = R"({"id":"a","ping":true})";
+    EXPECT_EQ(memo.find(a), nullptr);
+    EXPECT_EQ(std::get<Target>(memo.keep(a, target("a"))).ref.id, "a");
+    EXPECT_EQ(id_of(memo.find(a)), "a");
+    EXPECT_EQ(memo.find(a + " "), nullptr) << "other bytes, even meaning the same";
+    EXPECT_EQ(memo.kept_bytes(), a.size());
+    std::string b; // another request kept in a's slot
+    for (int pad = 0; b.empty() && pad < 100000; ++pad)
+        if (std::string c = R"({"id":"b","x":)" + std::to_string(pad) + "}"; TranslationMemo::slot(c) == TranslationMemo::slot(a))
+            b = c;
+    ASSERT_FALSE(b.empty());
+    memo.keep(b, Translation(std::string_view("Unknown Group")));
+    EXPECT_EQ(memo.find(a), nullptr);
+    ASSERT_NE(memo.find(b), nullptr);
+    EXPECT_EQ(std::get<std::string_view>(*memo.find(b)), "Unknown Group");
+    const std::string large = R"({"id":"c","secret":")" + std::string(TranslationMemo::kLargest, 's') + "\"}";
+    EXPECT_EQ(std::get<Target>(memo.keep(large, target("c"))).ref.id, "c");
+    EXPECT_EQ(memo.find(large), nullptr);
+    EXPECT_EQ(std::get<Target>(memo.keep("", target("d"))).ref.id, "d");
+    EXPECT_EQ(memo.find(""), nullptr);
+    EXPECT_EQ(memo.kept_bytes(), b.size());
+}
+
 } // namespace
 } // namespace watchd::api::patrol

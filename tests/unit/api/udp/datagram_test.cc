@@ -127,11 +127,11 @@ TEST_F(DatagramTest, ARepeatedDatagramIsServedAfreshAndNeverTakenForAnother) {
     EXPECT_EQ(sink->submits, 2);
     const std::string ping = R"({"id":"open","group":"app","ping":true})";
     // Two datagrams kept in one slot, with different meanings: each keeps its own.
-    const std::size_t slot = DatagramHandler::memo_slot(ping);
+    const std::size_t slot = patrol::TranslationMemo::slot(ping);
     std::string other;
     for (int pad = 0; other.empty() && pad < 100000; ++pad) {
         std::string candidate = R"({"id":"ghost","group":"app","ping":true,"pad":)" + std::to_string(pad) + "}";
-        if (DatagramHandler::memo_slot(candidate) == slot) other = candidate;
+        if (patrol::TranslationMemo::slot(candidate) == slot) other = candidate;
     }
     ASSERT_FALSE(other.empty());
     for (int round = 0; round < 2; ++round) {
@@ -145,14 +145,14 @@ TEST_F(DatagramTest, ARepeatedDatagramIsServedAfreshAndNeverTakenForAnother) {
     EXPECT_EQ(handler->stats().received, 8u);
     EXPECT_EQ(sink->submits, 6) << "every ping submitted, none of the refusals (a group that names no unit)";
     // Long datagrams are served but not kept: what is kept stays small whatever comes.
-    const std::size_t kept = handler->memo_bytes();
+    const std::size_t kept = handler->memo().kept_bytes();
     EXPECT_GT(kept, 0u);
     for (int i = 0; i < 200; ++i) {
         const std::string keyvalue = R"({"id":"open","group":"app","keyvalue":{"k":")" + std::string(3000, 'x') +
                                      std::to_string(i) + R"("}})";
         EXPECT_EQ(send(keyvalue, Outcome::Replied).rfind(R"({"id":"open",)", 0), 0u);
     }
-    EXPECT_EQ(handler->memo_bytes(), kept);
+    EXPECT_EQ(handler->memo().kept_bytes(), kept);
     // A datagram that is not patrol's JSON is never taken for a kept one.
     EXPECT_EQ(send(ping.substr(0, ping.size() - 1), Outcome::Malformed), "-");
     EXPECT_EQ(send("", Outcome::Malformed), "-");
