@@ -1,5 +1,6 @@
 // bench/ping-throughput: keepalive pings per second into watchd (one app pinged continuously, replies counted)
-// beside a floor measured in the same run (a server doing nothing else, answering with a reply of the same size),
+// beside a floor measured in the same run, before watchd's flood and after it (a server doing nothing else,
+// answering with a reply of the same size),
 // optionally patrol's daemon (--patrol PATH, a by-hand build), and an app's crash→restart latency while the flood
 // runs against idle. Loopback only, bounded runs. A transport is a Transport (ping_throughput.h): --http (wrk; the
 // floor a minimal libmicrohttpd server), --udp (sendmmsg/recvmmsg; the floor a bare echo loop); both by default, one
@@ -130,16 +131,16 @@ private:
     std::thread thread_; // last: it uses the rest
 };
 
-// Crash→restart latencies (ms), each exit paired with the next start, split by whether the exit fell inside
-// [from, to) (the flood) or not (idle).
+// Crash→restart latencies (ms), each exit at or after `since` paired with the next start, split by whether the exit
+// fell inside [from, to) (the flood) or not (idle).
 struct Latencies {
     std::vector<double> idle, flood;
 };
-Latencies pair_up(const std::vector<Sample> &samples, long long from, long long to) {
+Latencies pair_up(const std::vector<Sample> &samples, long long since, long long from, long long to) {
     Latencies out;
     long long last_exit = -1;
     for (const Sample &s : samples) {
-        if (s.kind == 'E') last_exit = s.ns;
+        if (s.kind == 'E' && s.ns >= since) last_exit = s.ns;
         if (s.kind != 'S' || last_exit < 0) continue;
         (last_exit >= from && last_exit < to ? out.flood : out.idle).push_back((s.ns - last_exit) / 1e6);
         last_exit = -1;
@@ -160,7 +161,37 @@ long rss_kib(pid_t pid) {
     return -1;
 }
 
+// The floor answering with `reply_size` bytes, flooded as watchd is; `error` says why there is no figure.
+Result measure_floor(const Options &o, const Transport &t, std::size_t reply_size, std::string &error) {
+    Result r;
+    const int port = bench::free_port();
+    const pid_t echo = t.start_echo(port, reply_size);
+    if (echo < 0) {
+        error = "the floor could not bind 127.0.0.1:" + std::to_string(port);
+        return r;
+    }
+    if (t.ask(port, ping("target", 1), 2000).size() != reply_size) // also: it runs
+        error = "the floor did not answer with " + std::to_string(reply_size) + " bytes";
+    else if (r = measure(o, t, port, ping("target", 1), echo); !r.error.empty())
+        error = "the floor's flood: " + r.error;
+    kill(echo, SIGKILL);
+    waitpid(echo, nullptr, 0);
+    return r;
+}
+
+// Two floods as one: their replies, seconds and CPU added up (the rate is their mean, weighted by time).
+Result combined(const Result &a, const Result &b) {
+    Result r = b;
+    r.seconds = a.seconds + b.seconds;
+    r.replies = a.replies + b.replies;
+    r.sent = a.sent + b.sent;
+    r.lost = a.lost + b.lost;
+    r.server_cpu_s = a.server_cpu_s >= 0 && b.server_cpu_s >= 0 ? a.server_cpu_s + b.server_cpu_s : -1;
+    return r;
+}
+
 struct WatchdRun {
+    Result floor_before; // measured while watchd runs, idle, before its flood: see run()
     Result flood;
     Latencies restarts;
     std::size_t reply_size = 0;
@@ -207,11 +238,26 @@ WatchdRun run_watchd(const Options &o, const Transport &t, const std::string &di
         // The reply shows the app as it was before the ping: the first one has no pid and no lastseen yet.
         const std::string steady = t.ask(port, request, 1000);
         w.reply_size = steady.empty() ? reply.size() : steady.size();
+        {
+            // The target is kept alive meanwhile (a ping every 500 ms, inside its ping-timeout).
+            std::atomic<bool> done{false};
+            std::thread keeper([&] {
+                while (!done) {
+                    t.ask(port, request, 200);
+                    usleep(500000);
+                }
+            });
+            w.floor_before = measure_floor(o, t, w.reply_size, w.error);
+            done = true;
+            keeper.join();
+        }
+        // The restarts while the floor was flooded are neither idle nor during watchd's flood.
+        const long long idle_from = bench::now_ns();
         usleep(3000000); // idle restarts
         w.flood = measure(o, t, port, request, pid);
         w.rss_kib = rss_kib(pid);
         usleep(300000); // the last restart's report
-        w.restarts = pair_up(reports.take(), w.flood.start_ns, w.flood.end_ns);
+        w.restarts = pair_up(reports.take(), idle_from, w.flood.start_ns, w.flood.end_ns);
         // The pings were taken: the target is the instance it was before the flood (pid, instance-id), still running,
         // and none was answered with an error status.
         const std::string after = t.ask(port, request, 2000), instance = member(reply, "instance-id");
@@ -272,7 +318,7 @@ void usage() {
 struct Run {
     const Transport *t = nullptr;
     WatchdRun w;
-    Result floor, patrol;
+    Result floor_after, floor, patrol; // floor: before and after together
     std::string error;
     double ratio() const { return floor.rate() > 0 ? w.flood.rate() / floor.rate() : 0; }
     double idle50() const { return pct(w.restarts.idle, 50); }
@@ -286,20 +332,10 @@ Run run(const Options &o, const Transport &t, const std::string &dir) {
     r.t = &t;
     mkdir(dir.c_str(), 0755);
     r.w = run_watchd(o, t, dir);
-    if (r.w.error.empty()) {
-        const int port = bench::free_port();
-        const pid_t echo = t.start_echo(port, r.w.reply_size);
-        if (echo < 0) {
-            r.error = "the floor could not bind 127.0.0.1:" + std::to_string(port);
-        } else {
-            if (t.ask(port, ping("target", 1), 2000).size() != r.w.reply_size) // also: it runs
-                r.error = "the floor did not answer with " + std::to_string(r.w.reply_size) + " bytes";
-            else if (r.floor = measure(o, t, port, ping("target", 1), echo); !r.floor.error.empty())
-                r.error = "the floor's flood: " + r.floor.error;
-            kill(echo, SIGKILL);
-            waitpid(echo, nullptr, 0);
-        }
-    }
+    // The floor is measured on either side of watchd's flood (this machine's speed drifts from minute to minute):
+    // the ratio is to both together.
+    if (r.w.error.empty()) r.floor_after = measure_floor(o, t, r.w.reply_size, r.error);
+    if (r.error.empty()) r.floor = combined(r.w.floor_before, r.floor_after);
     std::string patrol_error;
     if (!o.patrol.empty() && r.w.error.empty() && r.error.empty()) r.patrol = run_patrol(o, t, dir, patrol_error);
     if (r.error.empty()) r.error = !r.w.error.empty() ? r.w.error : patrol_error;
@@ -351,7 +387,9 @@ void print_table(const Options &o, const Run &r) {
     std::printf("%s keepalive pings (%s), loopback, %.0f s each after a 1 s warm-up, replies of %zu bytes\n", t.name,
                 t.client, o.seconds, w.reply_size);
     std::printf("%-34s %10s %8s %12s\n", "", "replies/s", "lost", "CPU us/ping");
-    row("floor: " + std::string(t.floor), r.floor, "");
+    row("floor: " + std::string(t.floor), r.floor, "   (before watchd's flood and after it)");
+    row("  before", r.w.floor_before, "");
+    row("  after", r.floor_after, "");
     row("watchd (one " + std::string(t.name) + " app pinged)", w.flood, of_floor(w.flood, r.floor));
     if (!o.patrol.empty()) row("patrol (by-hand build)", r.patrol, of_floor(r.patrol, r.floor));
     std::printf("crash -> restart (patrol-mode app, 100 ms runs): idle p50 %.3f ms (n=%zu), during the flood p50 %.3f "
