@@ -164,7 +164,8 @@ std::string indent_go(std::string_view compact) {
             } else if (c == '"') {
                 in_string = false;
             } else {
-                const std::size_t end = std::min(compact.find_first_of("\"\\", i), compact.size());
+                std::size_t end = i + 1; // (find_first_of calls memchr for each byte)
+                while (end < compact.size() && compact[end] != '"' && compact[end] != '\\') ++end;
                 out.append(compact.substr(i, end - i));
                 i = end - 1;
                 continue;
