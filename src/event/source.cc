@@ -46,7 +46,11 @@ base::Result<void> IoSource::set_events(std::uint32_t events) {
 }
 
 void IoSource::disable() { sd_event_source_set_enabled(src_.get(), SD_EVENT_OFF); }
-void IoSource::enable() { sd_event_source_set_enabled(src_.get(), SD_EVENT_ON); }
+base::Result<void> IoSource::enable() {
+    const int r = sd_event_source_set_enabled(src_.get(), SD_EVENT_ON);
+    if (r < 0) return base::unexpected(base::errno_error(r, "sd_event_source_set_enabled"));
+    return {};
+}
 
 int IoSource::dispatch(sd_event_source *, int, std::uint32_t revents, void *ud) noexcept {
     auto *self = static_cast<IoSource *>(ud);

@@ -42,8 +42,8 @@ public:
     base::Result<void> set_events(std::uint32_t events);
     // Stops dispatching; safe from inside the callback (destroying the source there is not).
     void disable();
-    // Dispatches again after disable().
-    void enable();
+    // Dispatches again after disable() (for an fd: back in the loop's epoll set, which can fail for want of memory).
+    base::Result<void> enable();
 
 private:
     IoSource() = default;

@@ -32,6 +32,7 @@ public:
     static constexpr unsigned kBatch = 64;       // datagrams read (and replies sent) per wake-up
     static constexpr std::size_t kSlot = 8192;   // bytes kept of one datagram (patrol reads 2048); a longer one is
                                                  // cut by the kernel and counted as malformed
+    static constexpr unsigned kQuietSend = 16;   // replies from which a wake-up sends them unwatched (readable())
     static constexpr base::Usec kReportEvery = 60 * base::kUsecPerSec; // drops of one kind: one log line a minute
 
     // Binds every address of options.listen; one that cannot be bound is logged (naming udp.listen) and skipped.
@@ -60,6 +61,7 @@ private:
     UdpListener(event::Loop &loop, supervisor::CommandSink &sink, Log log);
     void readable(Socket &s);
     void send_replies(Socket &s, unsigned count);
+    void rewatch(Socket &s);
     void note(TallyKind kind, Outcome outcome, const void *from, unsigned from_len);
     void report(bool all);
     std::string describe(TallyKind kind, const Tally &t) const;
@@ -70,6 +72,7 @@ private:
     std::vector<Tally> tallies_;                 // by TallyKind
     std::unique_ptr<event::Timer> report_timer_; // the next report of drops held back by the once-a-minute rule
     base::Usec report_at_ = 0;                   // when report_timer_ was last armed for
+    std::unique_ptr<event::Timer> rewatch_timer_; // tries again a socket that could not go back in the epoll set
     std::vector<std::unique_ptr<Socket>> sockets_; // last: their callbacks use everything above
     event::Loop &loop_;
 };

@@ -131,6 +131,22 @@ TEST_F(ListenerTest, AWakeUpReadsAtMostOneBatch) {
     until_received(200);
 }
 
+// A wake-up with many replies sends them with the socket out of the epoll set; it is back after each batch: every
+// ping of a burst is answered, over several wake-ups, and so is one sent after the burst.
+TEST_F(ListenerTest, EveryPingOfABurstIsAnsweredAndTheSocketStaysWatched) {
+    listen({"127.0.0.1:0"});
+    Client c(listener->addresses()[0]);
+    constexpr int kBurst = 3 * UdpListener::kBatch + 10;
+    for (int i = 0; i < kBurst; ++i) c.send(R"({"id":"web","group":"app","ping":true})");
+    until_received(kBurst);
+    EXPECT_EQ(listener->stats().replied, static_cast<std::uint64_t>(kBurst));
+    for (int i = 0; i < kBurst; ++i) ASSERT_NE(c.recv(), "-") << i;
+    for (int i = 0; i < 20; ++i) loop->run_once(5 * base::kUsecPerMsec); // idle: nothing pending
+    c.send(R"({"id":"web","group":"app","ping":true})");
+    until_received(kBurst + 1);
+    EXPECT_NE(c.recv(), "-");
+}
+
 TEST_F(ListenerTest, LongDatagramsAreCutAndCountedAsMalformed) {
     listen({"127.0.0.1:0"});
     Client c(listener->addresses()[0]);
