@@ -209,7 +209,7 @@ private:
     void watch_log_backlog() {
         const int fd = sys::log::backlog_fd();
         for (auto &[watched, src] : log_drains_) {
-            if (watched == fd) (void)src->enable(); // failing (no memory), the next message written tries again
+            if (watched == fd) (void)src->enable(); // not handled here, as before: failing (no memory), the backlog waits
             else src->disable();
         }
         if (fd < 0 || log_drains_.count(fd)) return;

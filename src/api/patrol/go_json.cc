@@ -62,7 +62,7 @@ void append_go_string(std::string &out, std::string_view s) {
     for (std::size_t i = plain; i < s.size();) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
-            if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
+            if (kPlain[c]) {
                 ++i;
                 continue;
             }

@@ -21,6 +21,11 @@ Outcome DatagramHandler::count(Outcome o) {
     return o;
 }
 
+Outcome DatagramHandler::refuse(std::string_view why) {
+    last_refusal_ = why;
+    return count(Outcome::Refused);
+}
+
 Outcome DatagramHandler::truncated() {
     ++stats_.received;
     return count(Outcome::Malformed);
@@ -46,10 +51,7 @@ Outcome DatagramHandler::handle(std::string_view datagram, std::string &reply, b
 }
 
 Outcome DatagramHandler::serve_translated(const patrol::Translation &translated, base::Usec now, std::string &reply) {
-    if (const auto *error = std::get_if<std::string_view>(&translated)) {
-        last_refusal_ = *error;
-        return count(Outcome::Refused);
-    }
+    if (const auto *error = std::get_if<std::string_view>(&translated)) return refuse(*error);
     return serve(std::get<patrol::Target>(translated), now, false, reply);
 }
 
@@ -57,10 +59,7 @@ Outcome DatagramHandler::handle_signed(const patrol::ApiRequest &request, const 
                                        std::string &reply) {
     if (!signable(request)) return count(Outcome::Malformed);
     auto translated = patrol::translate(request, patrol::Endpoint::Udp);
-    if (const auto *error = std::get_if<std::string_view>(&translated)) {
-        last_refusal_ = *error;
-        return count(Outcome::Refused);
-    }
+    if (const auto *error = std::get_if<std::string_view>(&translated)) return refuse(*error);
     patrol::Target &target = std::get<patrol::Target>(translated);
     const std::uint64_t now_sec = now / base::kUsecPerSec;
     // Cheap refusals first: the window and the replay cache need no HMAC.
@@ -85,8 +84,7 @@ Outcome DatagramHandler::serve(const patrol::Target &target, base::Usec now, boo
     const supervisor::CommandResult result = sink_.submit(target.ref, target.cmd);
     if (!result.ok() || !result.before) {
         if (is_signed && result.error == supervisor::CommandError::SecretInvalid) return count(Outcome::BadSignature);
-        last_refusal_ = supervisor::describe(result.error, target.ref.kind);
-        return count(Outcome::Refused);
+        return refuse(supervisor::describe(result.error, target.ref.kind));
     }
     patrol::render_unit(reply, *result.before, patrol::Shape::Udp, patrol::RenderContext{layout_, now},
                         result.cas_invalid);

@@ -64,8 +64,8 @@ public:
     const patrol::TranslationMemo &memo() const { return memo_; }
 
 private:
-
     Outcome count(Outcome o);
+    Outcome refuse(std::string_view why); // patrol's error text `why`: kept for the log, counted as Refused
     // Submits the target's command and renders the reply: the end common to plain and signed datagrams.
     Outcome serve(const patrol::Target &target, base::Usec now, bool is_signed, std::string &reply);
     Outcome serve_translated(const patrol::Translation &translated, base::Usec now, std::string &reply);
